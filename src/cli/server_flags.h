@@ -1,0 +1,28 @@
+#pragma once
+// The flags every serving command shares: where to listen and how to do TLS.
+//   --listen HOST:PORT  [--cert F --key F | --self-signed | --plaintext]
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "triplex/server.h"
+
+namespace triplex::cli {
+
+struct ServerFlags {
+  std::string listen = "127.0.0.1:8080";
+  std::string cert;
+  std::string key;
+  bool self_signed = false;
+  bool plaintext = false;
+  std::string client_ca;
+  bool require_client_cert = false;
+  std::size_t workers = 0;
+};
+
+void add_server_flags(CLI::App& app, ServerFlags& flags);
+// Throws CLI::ValidationError when the TLS choice is incomplete or ambiguous.
+ServerOptions to_server_options(const ServerFlags& flags);
+// Starts, prints "listening on HOST:PORT (...)" to stdout, waits until shut down.
+int run_server(Server& server, const ServerFlags& flags);
+
+}  // namespace triplex::cli

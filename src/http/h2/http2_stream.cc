@@ -1,0 +1,203 @@
+#include "src/http/h2/http2_stream.h"
+
+#include <cstring>
+#include <vector>
+
+#include "src/http/h2/http2_server_connection.h"
+
+namespace triplex::http {
+namespace {
+
+nghttp2_nv make_nv(const std::string& name, const std::string& value) {
+  return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
+          reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
+          value.size(), NGHTTP2_NV_FLAG_NONE};
+}
+
+ssize_t read_outbound_cb(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length,
+                         std::uint32_t* data_flags, nghttp2_data_source* source, void*) {
+  return static_cast<Http2Stream*>(source->ptr)->read_outbound(buf, length, data_flags);
+}
+
+std::uint32_t h2_error_code(ResetReason reason) {
+  switch (reason) {
+    case ResetReason::kRefused:
+      return NGHTTP2_REFUSED_STREAM;
+    case ResetReason::kInternal:
+      return NGHTTP2_INTERNAL_ERROR;
+    case ResetReason::kEnhanceYourCalm:
+      return NGHTTP2_ENHANCE_YOUR_CALM;
+    case ResetReason::kProtocol:
+      return NGHTTP2_PROTOCOL_ERROR;
+    default:
+      return NGHTTP2_CANCEL;
+  }
+}
+
+ResetReason reason_of(std::uint32_t error_code) {
+  switch (error_code) {
+    case NGHTTP2_REFUSED_STREAM:
+      return ResetReason::kRefused;
+    case NGHTTP2_ENHANCE_YOUR_CALM:
+      return ResetReason::kEnhanceYourCalm;
+    case NGHTTP2_PROTOCOL_ERROR:
+      return ResetReason::kProtocol;
+    case NGHTTP2_INTERNAL_ERROR:
+      return ResetReason::kInternal;
+    default:
+      return ResetReason::kCancel;
+  }
+}
+
+}  // namespace
+
+Http2Stream::Http2Stream(Http2ServerConnection* connection, std::int32_t id,
+                         const asio::any_io_executor& executor)
+    : connection_(connection), executor_(executor), id_(id), readable_(executor), drained_(executor) {}
+
+const net::PeerInfo& Http2Stream::peer() const {
+  static const net::PeerInfo kGone;
+  return connection_ ? connection_->peer() : kGone;
+}
+
+asio::awaitable<bool> Http2Stream::read(std::string& out) {
+  for (;;) {
+    if (is_reset()) throw ExchangeReset(reset_);
+    if (!inbound_.empty()) {
+      std::size_t n = inbound_.size();
+      if (out.empty()) {
+        out.swap(inbound_);
+      } else {
+        out.append(inbound_);
+        inbound_.clear();
+      }
+      if (connection_) {
+        nghttp2_session_consume(connection_->session(), id_, n);
+        connection_->want_write();
+      }
+      co_return true;
+    }
+    if (request_ended_) co_return false;
+    co_await readable_.wait();
+  }
+}
+
+void Http2Stream::submit_head(const ResponseHead& head, bool with_body) {
+  if (connection_ == nullptr || head_sent_ || is_reset()) return;
+  head_sent_ = true;
+  std::string status = std::to_string(head.status);
+  static const std::string kStatus = ":status";
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(head.headers.size() + 1);
+  nva.push_back(make_nv(kStatus, status));
+  for (const auto& h : head.headers) nva.push_back(make_nv(h.name, h.value));
+  nghttp2_data_provider provider{};
+  provider.source.ptr = this;
+  provider.read_callback = read_outbound_cb;
+  nghttp2_submit_response(connection_->session(), id_, nva.data(), nva.size(),
+                          with_body ? &provider : nullptr);
+  connection_->want_write();
+}
+
+void Http2Stream::send_head(ResponseHead head) { submit_head(head, true); }
+
+void Http2Stream::respond(ResponseHead head) {
+  finished_ = true;
+  submit_head(head, false);
+}
+
+asio::awaitable<void> Http2Stream::write(std::string data) {
+  if (is_reset() || connection_ == nullptr) throw ExchangeReset(reset_);
+  if (!head_sent_) send_head({});
+  if (!data.empty()) {
+    queued_ += data.size();
+    outbound_.push_back(std::move(data));
+    nghttp2_session_resume_data(connection_->session(), id_);
+    connection_->want_write();
+  }
+  while (queued_ > (connection_ ? connection_->options().stream_write_buffer : 0)) {
+    if (is_reset() || connection_ == nullptr) throw ExchangeReset(reset_);
+    co_await drained_.wait();
+  }
+  if (is_reset()) throw ExchangeReset(reset_);
+}
+
+void Http2Stream::finish(Headers trailers) {
+  if (finished_ || connection_ == nullptr || is_reset()) return;
+  if (!head_sent_) send_head({});
+  finished_ = true;
+  trailers_ = std::move(trailers);
+  nghttp2_session_resume_data(connection_->session(), id_);
+  connection_->want_write();
+}
+
+void Http2Stream::reset(ResetReason reason) {
+  if (is_reset() || closed_) return;
+  if (connection_) {
+    nghttp2_submit_rst_stream(connection_->session(), NGHTTP2_FLAG_NONE, id_,
+                              h2_error_code(reason));
+    connection_->want_write();
+  }
+  reset_ = reason;  // our own reset: no on_reset callback
+  readable_.notify();
+  drained_.notify();
+}
+
+ssize_t Http2Stream::read_outbound(std::uint8_t* buf, std::size_t length,
+                                   std::uint32_t* data_flags) {
+  std::size_t copied = 0;
+  while (copied < length && !outbound_.empty()) {
+    std::string& front = outbound_.front();
+    std::size_t n = std::min(length - copied, front.size() - outbound_offset_);
+    std::memcpy(buf + copied, front.data() + outbound_offset_, n);
+    copied += n;
+    outbound_offset_ += n;
+    if (outbound_offset_ == front.size()) {
+      outbound_.pop_front();
+      outbound_offset_ = 0;
+    }
+  }
+  queued_ -= copied;
+  if (connection_ && queued_ <= connection_->options().stream_write_buffer / 2) drained_.notify();
+  if (outbound_.empty() && finished_) {
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (!trailers_.empty() && connection_) {
+      std::vector<nghttp2_nv> nva;
+      for (const auto& h : trailers_) nva.push_back(make_nv(h.name, h.value));
+      *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+      nghttp2_submit_trailer(connection_->session(), id_, nva.data(), nva.size());
+    }
+    return static_cast<ssize_t>(copied);
+  }
+  if (copied == 0) return NGHTTP2_ERR_DEFERRED;
+  return static_cast<ssize_t>(copied);
+}
+
+void Http2Stream::on_data(const std::uint8_t* data, std::size_t length) {
+  inbound_.append(reinterpret_cast<const char*>(data), length);
+  readable_.notify();
+}
+
+void Http2Stream::on_request_end() {
+  request_ended_ = true;
+  readable_.notify();
+}
+
+void Http2Stream::mark_reset(ResetReason reason) {
+  if (is_reset()) return;
+  reset_ = reason;
+  readable_.notify();
+  drained_.notify();
+  if (on_reset) on_reset(reason);
+}
+
+void Http2Stream::on_closed(std::uint32_t error_code) {
+  closed_ = true;
+  // A stream that closes before our response ended was cut short by the peer.
+  if (error_code != NGHTTP2_NO_ERROR || !finished_) {
+    mark_reset(error_code == NGHTTP2_NO_ERROR ? ResetReason::kCancel : reason_of(error_code));
+  }
+  drained_.notify();
+}
+
+}  // namespace triplex::http

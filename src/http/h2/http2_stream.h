@@ -1,0 +1,73 @@
+#pragma once
+// One HTTP/2 request stream as an http::Exchange. Owned jointly by its
+// connection (until nghttp2 closes the stream) and the application.
+#include <nghttp2/nghttp2.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "src/http/exchange.h"
+#include "src/net/event.h"
+
+namespace triplex::http {
+
+class Http2ServerConnection;
+
+class Http2Stream final : public Exchange {
+ public:
+  Http2Stream(Http2ServerConnection* connection, std::int32_t id,
+              const asio::any_io_executor& executor);
+
+  const RequestHead& request() const override { return head_; }
+  const net::PeerInfo& peer() const override;
+  ExchangeCapabilities capabilities() const override { return {true, true, "HTTP/2"}; }
+  asio::any_io_executor executor() const override { return executor_; }
+  asio::awaitable<bool> read(std::string& out) override;
+  void send_head(ResponseHead head) override;
+  asio::awaitable<void> write(std::string data) override;
+  void finish(Headers trailers) override;
+  void respond(ResponseHead head) override;
+  void reset(ResetReason reason) override;
+  bool is_reset() const override { return reset_ != ResetReason::kNone; }
+  bool head_sent() const override { return head_sent_; }
+
+  // Called by the connection from nghttp2 callbacks.
+  RequestHead& mutable_head() { return head_; }
+  std::size_t& header_bytes() { return header_bytes_; }
+  bool headers_too_large = false;
+  bool dispatched = false;
+  void on_data(const std::uint8_t* data, std::size_t length);
+  void on_request_end();
+  void on_closed(std::uint32_t error_code);
+  void detach() { connection_ = nullptr; }
+  ssize_t read_outbound(std::uint8_t* buf, std::size_t length, std::uint32_t* data_flags);
+  std::int32_t id() const { return id_; }
+
+ private:
+  void mark_reset(ResetReason reason);
+  void submit_head(const ResponseHead& head, bool with_body);
+
+  Http2ServerConnection* connection_;
+  asio::any_io_executor executor_;
+  std::int32_t id_;
+  RequestHead head_;
+  std::size_t header_bytes_ = 0;
+
+  std::string inbound_;
+  bool request_ended_ = false;
+  net::Event readable_;
+
+  std::deque<std::string> outbound_;
+  std::size_t outbound_offset_ = 0;  // consumed bytes of outbound_.front()
+  std::size_t queued_ = 0;
+  bool finished_ = false;
+  bool closed_ = false;
+  Headers trailers_;
+  net::Event drained_;
+
+  bool head_sent_ = false;
+  ResetReason reset_ = ResetReason::kNone;
+};
+
+}  // namespace triplex::http

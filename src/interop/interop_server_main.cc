@@ -1,0 +1,22 @@
+// triplex-interop-server: the gRPC interop TestService on a triplex server.
+#include <CLI/CLI.hpp>
+
+#include "src/cli/server_flags.h"
+#include "src/interop/test_service.h"
+#include "triplex/health.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"grpc.testing.TestService for interop testing"};
+  triplex::cli::ServerFlags flags;
+  flags.listen = "127.0.0.1:0";
+  triplex::cli::add_server_flags(app, flags);
+  CLI11_PARSE(app, argc, argv);
+
+  auto options = triplex::cli::to_server_options(flags);
+  options.max_receive_message_size = 16 * 1024 * 1024;
+  options.max_send_message_size = 16 * 1024 * 1024;
+  triplex::Server server(std::move(options));
+  server.add_service(std::make_shared<triplex::interop::TestServiceImpl>());
+  server.add_service(std::make_shared<triplex::HealthService>());
+  return triplex::cli::run_server(server, flags);
+}

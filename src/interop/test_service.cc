@@ -1,0 +1,132 @@
+#include "src/interop/test_service.h"
+
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace triplex::interop {
+namespace {
+
+using namespace grpc::testing;
+
+constexpr std::size_t kMaxPayload = 16 * 1024 * 1024;
+
+// The interop client asks for these to come back in headers and trailers.
+void echo_metadata(ServerContext& context) {
+  if (const auto* v = context.request_metadata().find("x-grpc-test-echo-initial")) {
+    if (!context.response_headers().find("x-grpc-test-echo-initial")) {
+      context.response_headers().add("x-grpc-test-echo-initial", *v);
+    }
+  }
+  if (const auto* v = context.request_metadata().find("x-grpc-test-echo-trailing-bin")) {
+    if (!context.response_trailers().find("x-grpc-test-echo-trailing-bin")) {
+      context.response_trailers().add("x-grpc-test-echo-trailing-bin", *v);
+    }
+  }
+}
+
+Status make_payload(std::int32_t size, Payload& payload) {
+  if (size < 0 || static_cast<std::size_t>(size) > kMaxPayload) {
+    return Status(Code::kInvalidArgument, "bad response size " + std::to_string(size));
+  }
+  payload.set_type(COMPRESSABLE);
+  payload.mutable_body()->assign(static_cast<std::size_t>(size), '\0');
+  return Status();
+}
+
+Status requested_status(const EchoStatus& echo) {
+  return Status(static_cast<Code>(echo.code() <= 16 ? echo.code() : 2), echo.message());
+}
+
+asio::awaitable<void> sleep_us(std::int32_t micros) {
+  if (micros <= 0) co_return;
+  asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::microseconds(micros));
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+// Writes one response per parameter, pacing by interval_us.
+template <typename Writer>
+asio::awaitable<Status> stream_responses(const StreamingOutputCallRequest& request,
+                                         Writer& writer) {
+  for (const auto& params : request.response_parameters()) {
+    co_await sleep_us(params.interval_us());
+    StreamingOutputCallResponse response;
+    if (Status s = make_payload(params.size(), *response.mutable_payload()); !s.ok()) co_return s;
+    co_await writer.write(response);
+  }
+  co_return Status();
+}
+
+}  // namespace
+
+asio::awaitable<Status> TestServiceImpl::EmptyCall(ServerContext& context, const Empty&, Empty&) {
+  echo_metadata(context);
+  co_return Status();
+}
+
+asio::awaitable<Status> TestServiceImpl::UnaryCall(ServerContext& context,
+                                                   const SimpleRequest& request,
+                                                   SimpleResponse& response) {
+  echo_metadata(context);
+  if (request.has_response_status() && request.response_status().code() != 0) {
+    co_return requested_status(request.response_status());
+  }
+  co_return make_payload(request.response_size(), *response.mutable_payload());
+}
+
+asio::awaitable<Status> TestServiceImpl::CacheableUnaryCall(ServerContext& context,
+                                                            const SimpleRequest& request,
+                                                            SimpleResponse& response) {
+  return UnaryCall(context, request, response);
+}
+
+asio::awaitable<Status> TestServiceImpl::StreamingOutputCall(
+    ServerContext& context, const StreamingOutputCallRequest& request,
+    ServerWriter<StreamingOutputCallResponse>& writer) {
+  echo_metadata(context);
+  if (Status s = co_await stream_responses(request, writer); !s.ok()) co_return s;
+  if (request.has_response_status() && request.response_status().code() != 0) {
+    co_return requested_status(request.response_status());
+  }
+  co_return Status();
+}
+
+asio::awaitable<Status> TestServiceImpl::StreamingInputCall(
+    ServerContext& context, ServerReader<StreamingInputCallRequest>& reader,
+    StreamingInputCallResponse& response) {
+  echo_metadata(context);
+  std::int64_t total = 0;
+  StreamingInputCallRequest request;
+  while (co_await reader.read(request)) total += request.payload().body().size();
+  response.set_aggregated_payload_size(static_cast<std::int32_t>(total));
+  co_return Status();
+}
+
+asio::awaitable<Status> TestServiceImpl::FullDuplexCall(
+    ServerContext& context,
+    ServerReaderWriter<StreamingOutputCallRequest, StreamingOutputCallResponse>& stream) {
+  echo_metadata(context);
+  StreamingOutputCallRequest request;
+  while (co_await stream.read(request)) {
+    if (request.has_response_status() && request.response_status().code() != 0) {
+      co_return requested_status(request.response_status());
+    }
+    if (Status s = co_await stream_responses(request, stream); !s.ok()) co_return s;
+  }
+  co_return Status();
+}
+
+asio::awaitable<Status> TestServiceImpl::HalfDuplexCall(
+    ServerContext& context,
+    ServerReaderWriter<StreamingOutputCallRequest, StreamingOutputCallResponse>& stream) {
+  echo_metadata(context);
+  std::vector<StreamingOutputCallRequest> requests;
+  StreamingOutputCallRequest request;
+  while (co_await stream.read(request)) requests.push_back(request);
+  for (const auto& r : requests) {
+    if (Status s = co_await stream_responses(r, stream); !s.ok()) co_return s;
+  }
+  co_return Status();
+}
+
+}  // namespace triplex::interop

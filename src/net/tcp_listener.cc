@@ -1,0 +1,97 @@
+#include "src/net/tcp_listener.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/post.hpp>
+#include <asio/ssl/stream.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace triplex::net {
+namespace {
+
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+}  // namespace
+
+struct TcpListener::State {
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors;
+  std::shared_ptr<TlsContext> tls;
+  StreamHandler handler;
+  std::chrono::milliseconds handshake_timeout{10000};
+};
+
+namespace {
+
+asio::awaitable<void> tls_handshake(std::shared_ptr<TcpListener::State> state,
+                                    asio::ip::tcp::socket socket) {
+  using namespace asio::experimental::awaitable_operators;
+  auto stream = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(
+      std::move(socket), state->tls->native());
+  asio::steady_timer timer(stream->get_executor(), state->handshake_timeout);
+  auto result = co_await (stream->async_handshake(asio::ssl::stream_base::server, kNoThrow) ||
+                          timer.async_wait(kNoThrow));
+  if (result.index() != 0 || std::get<0>(std::get<0>(result))) co_return;
+  state->handler(std::make_unique<TlsStream>(std::move(*stream)));
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<TcpListener::State> state,
+                                  asio::ip::tcp::acceptor* acceptor) {
+  while (acceptor->is_open()) {
+    auto [ec, socket] = co_await acceptor->async_accept(kNoThrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+      // Out of descriptors and the like: back off briefly instead of spinning.
+      asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(kNoThrow);
+      continue;
+    }
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    if (state->tls) {
+      asio::co_spawn(acceptor->get_executor(), tls_handshake(state, std::move(socket)),
+                     asio::detached);
+    } else {
+      state->handler(std::make_unique<PlainStream>(std::move(socket)));
+    }
+  }
+}
+
+}  // namespace
+
+TcpListener::TcpListener(WorkerPool& pool, const asio::ip::tcp::endpoint& endpoint,
+                         std::shared_ptr<TlsContext> tls, StreamHandler handler)
+    : state_(std::make_shared<State>()) {
+  state_->tls = std::move(tls);
+  state_->handler = std::move(handler);
+  auto bind_to = endpoint;
+  for (std::size_t i = 0; i < pool.size(); ++i) {
+    auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(pool.context(i));
+    acceptor->open(bind_to.protocol());
+    acceptor->set_option(asio::ip::tcp::acceptor::reuse_address(true));
+    acceptor->set_option(ReusePort(true));
+    acceptor->bind(bind_to);
+    acceptor->listen(asio::socket_base::max_listen_connections);
+    if (i == 0) {
+      local_ = acceptor->local_endpoint();
+      bind_to.port(local_.port());  // the other workers share the chosen port
+    }
+    asio::co_spawn(pool.context(i), accept_loop(state_, acceptor.get()), asio::detached);
+    state_->acceptors.push_back(std::move(acceptor));
+  }
+}
+
+TcpListener::~TcpListener() { stop(); }
+
+void TcpListener::stop() {
+  for (auto& acceptor : state_->acceptors) {
+    asio::post(acceptor->get_executor(), [state = state_, a = acceptor.get()] {
+      asio::error_code ec;
+      a->close(ec);
+    });
+  }
+}
+
+}  // namespace triplex::net

@@ -1,0 +1,83 @@
+#include "src/rpc/call_dispatcher.h"
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+
+#include "src/rpc/server_call.h"
+
+namespace triplex::rpc {
+namespace {
+
+asio::awaitable<void> run_call(std::shared_ptr<ServerCall> call, const MethodDefinition* method,
+                               const std::vector<std::shared_ptr<Interceptor>>* interceptors) {
+  Status status;
+  try {
+    for (const auto& interceptor : *interceptors) {
+      status = co_await interceptor->before(*call);
+      if (!status.ok()) break;
+    }
+    if (status.ok()) status = co_await method->handler(*call);
+  } catch (const Error& e) {
+    status = e.status();
+  } catch (const asio::system_error& e) {
+    status = call->is_cancelled() ? call->cancel_status() : Status(Code::kUnknown, e.what());
+  } catch (const std::exception& e) {
+    status = Status(Code::kUnknown, std::string("handler failed: ") + e.what());
+  }
+  if (call->is_cancelled()) status = call->cancel_status();
+  for (const auto& interceptor : *interceptors) interceptor->after(*call, status);
+  call->finish(status);
+}
+
+std::string route_path(const std::string& path) {
+  auto q = path.find('?');
+  return q == std::string::npos ? path : path.substr(0, q);
+}
+
+}  // namespace
+
+CallDispatcher::CallDispatcher(const Router& router,
+                               std::vector<std::unique_ptr<ServerProtocol>> protocols,
+                               std::vector<std::shared_ptr<Interceptor>> interceptors,
+                               CallLimits limits)
+    : router_(router),
+      protocols_(std::move(protocols)),
+      interceptors_(std::move(interceptors)),
+      limits_(limits) {}
+
+void CallDispatcher::dispatch(std::shared_ptr<http::Exchange> exchange) {
+  const ServerProtocol* protocol = nullptr;
+  for (const auto& p : protocols_) {
+    if (p->accepts(exchange->request())) {
+      protocol = p.get();
+      break;
+    }
+  }
+  if (protocol == nullptr) {
+    http::ResponseHead head;
+    head.status = 415;
+    head.headers.add("accept-post", "application/grpc, application/grpc+proto");
+    exchange->respond(std::move(head));
+    return;
+  }
+  std::string path = route_path(exchange->request().path);
+  auto transport = protocol->open(exchange, limits_);
+  CallStart start;
+  Status status = transport->start(start);
+  const MethodDefinition* method = status.ok() ? router_.find(path) : nullptr;
+  auto call = std::make_shared<ServerCall>(std::move(transport), path, std::move(start));
+  if (!status.ok()) {
+    call->finish(status);
+    return;
+  }
+  if (method == nullptr) {
+    call->finish(Status(Code::kUnimplemented, router_.describe_miss(path)));
+    return;
+  }
+  call->arm(exchange->executor());
+  asio::co_spawn(exchange->executor(), run_call(call, method, &interceptors_),
+                 asio::bind_cancellation_slot(call->cancellation().slot(), asio::detached));
+}
+
+}  // namespace triplex::rpc

@@ -1,0 +1,26 @@
+#pragma once
+// Maps "/package.Service/Method" to its definition. Filled before the server
+// starts and read-only afterwards, so workers share it without locks.
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "triplex/service.h"
+
+namespace triplex::rpc {
+
+class Router {
+ public:
+  // Throws std::invalid_argument on a duplicate path.
+  void add(MethodDefinition method);
+  const MethodDefinition* find(std::string_view path) const;
+  // Why a path has no method: "unknown service X" or "unknown method M for service X".
+  std::string describe_miss(std::string_view path) const;
+
+ private:
+  std::unordered_map<std::string, MethodDefinition> methods_;
+  std::unordered_set<std::string> services_;
+};
+
+}  // namespace triplex::rpc

@@ -1,0 +1,149 @@
+#include "triplex/server.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <stdexcept>
+#include <thread>
+
+#include "src/http/http_server.h"
+#include "src/net/tcp_listener.h"
+#include "src/net/tls_context.h"
+#include "src/net/worker_pool.h"
+#include "src/rpc/call_dispatcher.h"
+#include "src/rpc/protocol_grpc.h"
+#include "src/rpc/router.h"
+
+namespace triplex {
+
+asio::awaitable<Status> Interceptor::before(ServerContext&) { co_return Status(); }
+void Interceptor::after(ServerContext&, const Status&) {}
+
+namespace {
+
+asio::ip::tcp::endpoint parse_endpoint(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("listen address needs a port: " + text);
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty() || host == "*") host = "0.0.0.0";
+  if (host == "localhost") host = "127.0.0.1";
+  asio::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) throw std::runtime_error("bad listen address: " + text);
+  unsigned long port = 0;
+  try {
+    port = std::stoul(text.substr(colon + 1));
+  } catch (const std::exception&) {
+    throw std::runtime_error("bad port in listen address: " + text);
+  }
+  if (port > 65535) throw std::runtime_error("bad port in listen address: " + text);
+  return {address, static_cast<unsigned short>(port)};
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  rpc::Router router;
+  std::vector<std::shared_ptr<Service>> services;
+  std::vector<std::shared_ptr<Interceptor>> interceptors;
+  std::unique_ptr<net::WorkerPool> pool;
+  std::shared_ptr<net::TlsContext> tls;
+  std::unique_ptr<rpc::CallDispatcher> dispatcher;
+  std::unique_ptr<http::HttpServer> http;
+  std::vector<std::unique_ptr<net::TcpListener>> listeners;
+  std::unique_ptr<asio::signal_set> signals;
+  std::unique_ptr<asio::steady_timer> stop_timer;
+  std::atomic<bool> shutting_down{false};
+
+  // Runs on worker 0.
+  void begin_shutdown() {
+    if (shutting_down.exchange(true)) return;
+    if (signals) signals->cancel();
+    for (auto& l : listeners) l->stop();
+    http->drain();
+    // Handlers that never finish must not hold the process forever.
+    stop_timer = std::make_unique<asio::steady_timer>(pool->context(0));
+    stop_timer->expires_after(options.connection.drain_timeout + std::chrono::seconds(1));
+    stop_timer->async_wait([this](const asio::error_code& ec) {
+      if (!ec) pool->stop();
+    });
+    poll_drained();
+  }
+
+  void poll_drained() {
+    if (http->open_connections() == 0) {
+      if (stop_timer) stop_timer->cancel();
+      pool->stop();
+      return;
+    }
+    auto t = std::make_shared<asio::steady_timer>(pool->context(0), std::chrono::milliseconds(20));
+    t->async_wait([this, t](const asio::error_code&) { poll_drained(); });
+  }
+};
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
+
+Server::~Server() = default;
+
+void Server::add_service(std::shared_ptr<Service> service) {
+  for (auto& m : service->methods()) impl_->router.add(std::move(m));
+  impl_->services.push_back(std::move(service));
+}
+
+void Server::add_interceptor(std::shared_ptr<Interceptor> interceptor) {
+  impl_->interceptors.push_back(std::move(interceptor));
+}
+
+void Server::start() {
+  auto& impl = *impl_;
+  std::size_t workers = impl.options.workers;
+  if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+  impl.pool = std::make_unique<net::WorkerPool>(workers);
+  if (impl.options.tls) impl.tls = std::make_shared<net::TlsContext>(impl.options.tls_options);
+
+  std::vector<std::unique_ptr<rpc::ServerProtocol>> protocols;
+  protocols.push_back(std::make_unique<rpc::GrpcProtocol>());
+  rpc::CallLimits limits{impl.options.max_receive_message_size,
+                         impl.options.max_send_message_size};
+  impl.dispatcher = std::make_unique<rpc::CallDispatcher>(impl.router, std::move(protocols),
+                                                          impl.interceptors, limits);
+  impl.http = std::make_unique<http::HttpServer>(
+      *impl.pool, impl.options.connection,
+      [d = impl.dispatcher.get()](std::shared_ptr<http::Exchange> ex) { d->dispatch(ex); });
+
+  for (const auto& address : impl.options.listen) {
+    auto endpoint = parse_endpoint(address);
+    try {
+      impl.listeners.push_back(std::make_unique<net::TcpListener>(
+          *impl.pool, endpoint, impl.tls,
+          [h = impl.http.get()](std::unique_ptr<net::ByteStream> s) { h->accept(std::move(s)); }));
+    } catch (const std::system_error& e) {
+      throw std::runtime_error("cannot listen on " + address + ": " + e.what());
+    }
+  }
+  if (impl.options.handle_signals) {
+    impl.signals = std::make_unique<asio::signal_set>(impl.pool->context(0), SIGINT, SIGTERM);
+    impl.signals->async_wait([this](const asio::error_code& ec, int) {
+      if (!ec) impl_->begin_shutdown();
+    });
+  }
+}
+
+std::uint16_t Server::listening_port(std::size_t index) const {
+  return impl_->listeners.at(index)->local_endpoint().port();
+}
+
+void Server::wait() { impl_->pool->run(); }
+
+void Server::shutdown() {
+  asio::post(impl_->pool->context(0), [this] { impl_->begin_shutdown(); });
+}
+
+}  // namespace triplex

@@ -1,0 +1,185 @@
+// protoc-gen-triplex: a protoc plugin that writes, for each .proto file, a
+// header `<name>.triplex.h` holding one class per service with a nested
+// `Service` base for servers (a coroutine per method, shaped by its streaming
+// kind). Client stubs will sit beside `Service` in the same class.
+#include <google/protobuf/compiler/code_generator.h>
+#include <google/protobuf/compiler/plugin.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/io/printer.h>
+#include <google/protobuf/io/zero_copy_stream.h>
+
+#include <memory>
+#include <string>
+
+namespace {
+
+using google::protobuf::FileDescriptor;
+using google::protobuf::MethodDescriptor;
+using google::protobuf::MethodOptions;
+using google::protobuf::ServiceDescriptor;
+using google::protobuf::compiler::GeneratorContext;
+using google::protobuf::io::Printer;
+
+std::string strip_proto(const std::string& name) {
+  return name.ends_with(".proto") ? name.substr(0, name.size() - 6) : name;
+}
+
+std::string cpp_type(const std::string& full_name) {
+  std::string out = "::";
+  for (char c : full_name) {
+    if (c == '.') {
+      out += "::";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string cpp_namespace(const std::string& package) {
+  std::string out;
+  for (char c : package) {
+    if (c == '.') {
+      out += "::";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+const char* kind_of(const MethodDescriptor* m) {
+  if (m->client_streaming() && m->server_streaming()) return "kBidiStreaming";
+  if (m->client_streaming()) return "kClientStreaming";
+  if (m->server_streaming()) return "kServerStreaming";
+  return "kUnary";
+}
+
+const char* adapter_of(const MethodDescriptor* m) {
+  if (m->client_streaming() && m->server_streaming()) return "make_bidi_streaming_handler";
+  if (m->client_streaming()) return "make_client_streaming_handler";
+  if (m->server_streaming()) return "make_server_streaming_handler";
+  return "make_unary_handler";
+}
+
+// The handler's parameter list after the context, typed for the method's shape.
+std::string params_of(const MethodDescriptor* m, bool named) {
+  std::string in = cpp_type(m->input_type()->full_name());
+  std::string out = cpp_type(m->output_type()->full_name());
+  auto n = [named](const char* name) { return named ? std::string(" ") + name : std::string(); };
+  if (m->client_streaming() && m->server_streaming()) {
+    return "::triplex::ServerReaderWriter<" + in + ", " + out + ">&" + n("stream");
+  }
+  if (m->client_streaming()) {
+    return "::triplex::ServerReader<" + in + ">&" + n("reader") + ", " + out + "&" + n("response");
+  }
+  if (m->server_streaming()) {
+    return "const " + in + "&" + n("request") + ", ::triplex::ServerWriter<" + out + ">&" +
+           n("writer");
+  }
+  return "const " + in + "&" + n("request") + ", " + out + "&" + n("response");
+}
+
+std::string args_of(const MethodDescriptor* m) {
+  if (m->client_streaming() && m->server_streaming()) return "stream";
+  if (m->client_streaming()) return "reader, response";
+  if (m->server_streaming()) return "request, writer";
+  return "request, response";
+}
+
+void print_comment(Printer& p, const std::string& comment) {
+  std::size_t start = 0;
+  while (start < comment.size()) {
+    auto end = comment.find('\n', start);
+    if (end == std::string::npos) end = comment.size();
+    std::string line = comment.substr(start, end - start);
+    if (!line.empty() && line[0] == ' ') line.erase(0, 1);
+    p.Print("//$line$\n", "line", line.empty() ? "" : " " + line);
+    start = end + 1;
+  }
+}
+
+void print_service(Printer& p, const ServiceDescriptor* service) {
+  google::protobuf::SourceLocation location;
+  if (service->GetSourceLocation(&location)) print_comment(p, location.leading_comments);
+  p.Print(
+      "class $name$ final {\n"
+      " public:\n"
+      "  static constexpr std::string_view kServiceName = \"$full$\";\n"
+      "  $name$() = delete;\n\n"
+      "  // Derive, override the methods you serve (the others answer UNIMPLEMENTED),\n"
+      "  // and add an instance to a triplex::Server.\n"
+      "  class Service : public ::triplex::Service {\n"
+      "   public:\n"
+      "    std::string_view service_name() const override { return kServiceName; }\n\n",
+      "name", service->name(), "full", service->full_name());
+  p.Indent();
+  p.Indent();
+  for (int i = 0; i < service->method_count(); ++i) {
+    const MethodDescriptor* m = service->method(i);
+    google::protobuf::SourceLocation loc;
+    if (m->GetSourceLocation(&loc)) print_comment(p, loc.leading_comments);
+    p.Print(
+        "virtual ::asio::awaitable<::triplex::Status> $method$(::triplex::ServerContext&, "
+        "$params$) {\n"
+        "  co_return ::triplex::Status(::triplex::Code::kUnimplemented,\n"
+        "                              \"method $method$ is not implemented\");\n"
+        "}\n\n",
+        "method", m->name(), "params", params_of(m, false));
+  }
+  p.Print("std::vector<::triplex::MethodDefinition> methods() override {\n");
+  p.Print("  std::vector<::triplex::MethodDefinition> list;\n");
+  for (int i = 0; i < service->method_count(); ++i) {
+    const MethodDescriptor* m = service->method(i);
+    bool safe = m->options().idempotency_level() == MethodOptions::NO_SIDE_EFFECTS;
+    p.Print(
+        "list.push_back({\"/$full$/$method$\", ::triplex::RpcKind::$kind$, $safe$,\n"
+        "                ::triplex::$adapter$<$in$, $out$>(\n"
+        "                    [this](::triplex::ServerContext& context, $params$) {\n"
+        "                      return $method$(context, $args$);\n"
+        "                    })});\n",
+        "full", service->full_name(), "method", m->name(), "kind", kind_of(m), "safe",
+        safe ? "true" : "false", "adapter", adapter_of(m), "in",
+        cpp_type(m->input_type()->full_name()), "out", cpp_type(m->output_type()->full_name()),
+        "params", params_of(m, true), "args", args_of(m));
+  }
+  p.Print("  return list;\n}\n");
+  p.Outdent();
+  p.Outdent();
+  p.Print("  };\n};\n\n");
+}
+
+class TriplexGenerator final : public google::protobuf::compiler::CodeGenerator {
+ public:
+  bool Generate(const FileDescriptor* file, const std::string&, GeneratorContext* context,
+                std::string*) const override {
+    std::string base = strip_proto(file->name());
+    std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out(
+        context->Open(base + ".triplex.h"));
+    Printer p(out.get(), '$');
+    p.Print(
+        "// Generated by protoc-gen-triplex from $file$. Do not edit.\n"
+        "#pragma once\n\n"
+        "#include <string_view>\n"
+        "#include <vector>\n\n"
+        "#include \"$base$.pb.h\"\n"
+        "#include \"triplex/service.h\"\n\n",
+        "file", file->name(), "base", base);
+    if (file->service_count() == 0) return true;
+    std::string ns = cpp_namespace(file->package());
+    if (!ns.empty()) p.Print("namespace $ns$ {\n\n", "ns", ns);
+    for (int i = 0; i < file->service_count(); ++i) print_service(p, file->service(i));
+    if (!ns.empty()) p.Print("}  // namespace $ns$\n", "ns", ns);
+    return true;
+  }
+
+  std::uint64_t GetSupportedFeatures() const override { return FEATURE_PROTO3_OPTIONAL; }
+};
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  TriplexGenerator generator;
+  return google::protobuf::compiler::PluginMain(argc, argv, &generator);
+}
