@@ -20,6 +20,25 @@ void add_server_flags(CLI::App& app, ServerFlags& flags) {
   app.add_flag("--require-client-cert", flags.require_client_cert,
                "reject clients without a verified certificate (mTLS)");
   app.add_option("--workers", flags.workers, "worker threads (default: one per core)");
+  auto* conn = app.add_option_group("connection", "HTTP/2 connection timers (milliseconds)");
+  conn->add_option("--keepalive-time-ms", flags.keepalive_time_ms,
+                   "PING a connection after this long without reading from it");
+  conn->add_option("--keepalive-timeout-ms", flags.keepalive_timeout_ms,
+                   "close when a keepalive PING is not answered within this");
+  conn->add_option("--min-ping-interval-ms", flags.min_ping_interval_ms,
+                   "client PINGs more often than this count as strikes (too_many_pings)");
+  conn->add_flag("--permit-ping-without-calls", flags.permit_ping_without_calls,
+                 "allow client PINGs while no call is active");
+  conn->add_option("--idle-timeout-ms", flags.idle_timeout_ms,
+                   "close connections with no streams and no traffic for this long");
+  conn->add_option("--max-connection-idle-ms", flags.max_connection_idle_ms,
+                   "graceful GOAWAY after this long without streams");
+  conn->add_option("--max-connection-age-ms", flags.max_connection_age_ms,
+                   "graceful GOAWAY when a connection gets this old");
+  conn->add_option("--max-connection-age-grace-ms", flags.max_connection_age_grace_ms,
+                   "close this long after the age GOAWAY, even with streams open");
+  conn->add_option("--drain-timeout-ms", flags.drain_timeout_ms,
+                   "on SIGTERM, wait this long for in-flight calls");
 }
 
 ServerOptions to_server_options(const ServerFlags& flags) {
@@ -35,6 +54,19 @@ ServerOptions to_server_options(const ServerFlags& flags) {
   options.tls_options.self_signed = flags.self_signed;
   options.tls_options.client_ca_file = flags.client_ca;
   options.tls_options.require_client_cert = flags.require_client_cert;
+  auto set = [](Millis& field, std::int64_t ms) {
+    if (ms > 0) field = Millis(ms);
+  };
+  auto& c = options.connection;
+  set(c.keepalive_time, flags.keepalive_time_ms);
+  set(c.keepalive_timeout, flags.keepalive_timeout_ms);
+  set(c.min_client_ping_interval, flags.min_ping_interval_ms);
+  c.permit_ping_without_calls = flags.permit_ping_without_calls;
+  set(c.idle_timeout, flags.idle_timeout_ms);
+  set(c.max_connection_idle, flags.max_connection_idle_ms);
+  set(c.max_connection_age, flags.max_connection_age_ms);
+  set(c.max_connection_age_grace, flags.max_connection_age_grace_ms);
+  set(c.drain_timeout, flags.drain_timeout_ms);
   return options;
 }
 

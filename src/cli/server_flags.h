@@ -17,6 +17,16 @@ struct ServerFlags {
   std::string client_ca;
   bool require_client_cert = false;
   std::size_t workers = 0;
+  // Connection timers in milliseconds; 0 keeps the default.
+  std::int64_t keepalive_time_ms = 0;
+  std::int64_t keepalive_timeout_ms = 0;
+  std::int64_t min_ping_interval_ms = 0;
+  bool permit_ping_without_calls = false;
+  std::int64_t idle_timeout_ms = 0;
+  std::int64_t max_connection_idle_ms = 0;
+  std::int64_t max_connection_age_ms = 0;
+  std::int64_t max_connection_age_grace_ms = 0;
+  std::int64_t drain_timeout_ms = 0;
 };
 
 void add_server_flags(CLI::App& app, ServerFlags& flags);
