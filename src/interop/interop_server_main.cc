@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "src/cli/server_flags.h"
+#include "src/interop/benchmark_service.h"
 #include "src/interop/test_service.h"
 #include "triplex/health.h"
 
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   options.max_send_message_size = 16 * 1024 * 1024;
   triplex::Server server(std::move(options));
   server.add_service(std::make_shared<triplex::interop::TestServiceImpl>());
+  server.add_service(std::make_shared<triplex::interop::BenchmarkServiceImpl>());
   server.add_service(std::make_shared<triplex::HealthService>());
   return triplex::cli::run_server(server, flags);
 }
