@@ -6,7 +6,7 @@
 
 namespace triplex::eliza {
 
-class ElizaServiceImpl final : public connectrpc::eliza::v1::ElizaService::Service {
+class ElizaServiceImpl final : public connectrpc::eliza::v1::triplex_rpc::ElizaService::Service {
  public:
   asio::awaitable<Status> Say(ServerContext& context,
                               const connectrpc::eliza::v1::SayRequest& request,

@@ -5,7 +5,7 @@
 
 namespace triplex::interop {
 
-class BenchmarkServiceImpl final : public grpc::testing::BenchmarkService::Service {
+class BenchmarkServiceImpl final : public grpc::testing::triplex_rpc::BenchmarkService::Service {
  public:
   asio::awaitable<Status> UnaryCall(ServerContext& context,
                                     const grpc::testing::SimpleRequest& request,

@@ -5,7 +5,7 @@
 
 namespace triplex::interop {
 
-class TestServiceImpl final : public grpc::testing::TestService::Service {
+class TestServiceImpl final : public grpc::testing::triplex_rpc::TestService::Service {
  public:
   asio::awaitable<Status> EmptyCall(ServerContext& context, const grpc::testing::Empty& request,
                                     grpc::testing::Empty& response) override;

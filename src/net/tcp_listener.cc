@@ -17,8 +17,7 @@ using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>
 
 }  // namespace
 
-struct TcpListener::State {
-  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors;
+struct TcpListener::Shared {
   std::shared_ptr<TlsContext> tls;
   StreamHandler handler;
   std::chrono::milliseconds handshake_timeout{10000};
@@ -26,7 +25,7 @@ struct TcpListener::State {
 
 namespace {
 
-asio::awaitable<void> tls_handshake(std::shared_ptr<TcpListener::State> state,
+asio::awaitable<void> tls_handshake(std::shared_ptr<TcpListener::Shared> state,
                                     asio::ip::tcp::socket socket) {
   using namespace asio::experimental::awaitable_operators;
   auto stream = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(
@@ -38,8 +37,8 @@ asio::awaitable<void> tls_handshake(std::shared_ptr<TcpListener::State> state,
   state->handler(std::make_unique<TlsStream>(std::move(*stream)));
 }
 
-asio::awaitable<void> accept_loop(std::shared_ptr<TcpListener::State> state,
-                                  asio::ip::tcp::acceptor* acceptor) {
+asio::awaitable<void> accept_loop(std::shared_ptr<TcpListener::Shared> state,
+                                  std::shared_ptr<asio::ip::tcp::acceptor> acceptor) {
   while (acceptor->is_open()) {
     auto [ec, socket] = co_await acceptor->async_accept(kNoThrow);
     if (ec) {
@@ -63,12 +62,12 @@ asio::awaitable<void> accept_loop(std::shared_ptr<TcpListener::State> state,
 
 TcpListener::TcpListener(WorkerPool& pool, const asio::ip::tcp::endpoint& endpoint,
                          std::shared_ptr<TlsContext> tls, StreamHandler handler)
-    : state_(std::make_shared<State>()) {
-  state_->tls = std::move(tls);
-  state_->handler = std::move(handler);
+    : shared_(std::make_shared<Shared>()) {
+  shared_->tls = std::move(tls);
+  shared_->handler = std::move(handler);
   auto bind_to = endpoint;
   for (std::size_t i = 0; i < pool.size(); ++i) {
-    auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(pool.context(i));
+    auto acceptor = std::make_shared<asio::ip::tcp::acceptor>(pool.context(i));
     acceptor->open(bind_to.protocol());
     acceptor->set_option(asio::ip::tcp::acceptor::reuse_address(true));
     acceptor->set_option(ReusePort(true));
@@ -78,16 +77,16 @@ TcpListener::TcpListener(WorkerPool& pool, const asio::ip::tcp::endpoint& endpoi
       local_ = acceptor->local_endpoint();
       bind_to.port(local_.port());  // the other workers share the chosen port
     }
-    asio::co_spawn(pool.context(i), accept_loop(state_, acceptor.get()), asio::detached);
-    state_->acceptors.push_back(std::move(acceptor));
+    asio::co_spawn(pool.context(i), accept_loop(shared_, acceptor), asio::detached);
+    acceptors_.push_back(std::move(acceptor));
   }
 }
 
 TcpListener::~TcpListener() { stop(); }
 
 void TcpListener::stop() {
-  for (auto& acceptor : state_->acceptors) {
-    asio::post(acceptor->get_executor(), [state = state_, a = acceptor.get()] {
+  for (auto& acceptor : acceptors_) {
+    asio::post(acceptor->get_executor(), [a = acceptor] {
       asio::error_code ec;
       a->close(ec);
     });

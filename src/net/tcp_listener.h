@@ -29,10 +29,13 @@ class TcpListener {
   // Stops accepting on every worker (thread-safe); open connections go on.
   void stop();
 
-  struct State;  // shared with the accept loops, which may outlive the listener
+  struct Shared;  // what every accept loop needs; holds no I/O objects
 
  private:
-  std::shared_ptr<State> state_;
+  std::shared_ptr<Shared> shared_;
+  // One per worker. Each is owned only by the listener and its own worker's
+  // accept loop, so it never outlives its io_context.
+  std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors_;
   asio::ip::tcp::endpoint local_;
 };
 

@@ -2,7 +2,7 @@
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
+#include <asio/post.hpp>
 
 #include "src/rpc/server_call.h"
 
@@ -75,9 +75,15 @@ void CallDispatcher::dispatch(std::shared_ptr<http::Exchange> exchange) {
     call->finish(Status(Code::kUnimplemented, router_.describe_miss(path)));
     return;
   }
-  call->arm(exchange->executor());
-  asio::co_spawn(exchange->executor(), run_call(call, method, &interceptors_),
-                 asio::bind_cancellation_slot(call->cancellation().slot(), asio::detached));
+  auto executor = exchange->executor();
+  call->arm(executor);
+  // The call owns the cancellation signal the coroutine is bound to, so it must
+  // outlive the coroutine's own teardown: release it from a later turn.
+  asio::co_spawn(executor, run_call(call, method, &interceptors_),
+                 asio::bind_cancellation_slot(call->cancellation().slot(),
+                                              [call, executor](std::exception_ptr) mutable {
+                                                asio::post(executor, [c = std::move(call)] {});
+                                              }));
 }
 
 }  // namespace triplex::rpc

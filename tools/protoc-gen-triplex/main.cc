@@ -1,6 +1,6 @@
 // protoc-gen-triplex: a protoc plugin that writes, for each .proto file, a
-// header `<name>.triplex.h` holding one class per service with a nested
-// `Service` base for servers (a coroutine per method, shaped by its streaming
+// header `<name>.triplex.h` holding one class per service (in namespace
+// `<package>::triplex_rpc`) with a nested `Service` base for servers (a coroutine per method, shaped by its streaming
 // kind). Client stubs will sit beside `Service` in the same class.
 #include <google/protobuf/compiler/code_generator.h>
 #include <google/protobuf/compiler/plugin.h>
@@ -167,10 +167,13 @@ class TriplexGenerator final : public google::protobuf::compiler::CodeGenerator 
         "#include \"triplex/service.h\"\n\n",
         "file", file->name(), "base", base);
     if (file->service_count() == 0) return true;
+    // A namespace of our own inside the package keeps these classes apart from
+    // gRPC C++'s generated `Foo` classes for the same proto.
     std::string ns = cpp_namespace(file->package());
-    if (!ns.empty()) p.Print("namespace $ns$ {\n\n", "ns", ns);
+    ns = ns.empty() ? "triplex_rpc" : ns + "::triplex_rpc";
+    p.Print("namespace $ns$ {\n\n", "ns", ns);
     for (int i = 0; i < file->service_count(); ++i) print_service(p, file->service(i));
-    if (!ns.empty()) p.Print("}  // namespace $ns$\n", "ns", ns);
+    p.Print("}  // namespace $ns$\n", "ns", ns);
     return true;
   }
 
