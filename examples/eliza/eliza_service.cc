@@ -34,8 +34,7 @@ asio::awaitable<Status> ElizaServiceImpl::Say(ServerContext&, const SayRequest& 
   co_return Status();
 }
 
-asio::awaitable<Status> ElizaServiceImpl::Introduce(ServerContext&,
-                                                    const IntroduceRequest& request,
+asio::awaitable<Status> ElizaServiceImpl::Introduce(ServerContext&, const IntroduceRequest& request,
                                                     ServerWriter<IntroduceResponse>& writer) {
   if (Status s = check_sentence(request.name()); !s.ok()) co_return s;
   IntroduceResponse response;

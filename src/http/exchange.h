@@ -30,8 +30,8 @@ enum class ResetReason : std::uint8_t {
 
 // What an exchange can carry; protocols choose their framing from this.
 struct ExchangeCapabilities {
-  bool trailers = true;     // real HTTP trailers can follow the body
-  bool full_duplex = true;  // response may stream while the request streams
+  bool trailers = true;      // real HTTP trailers can follow the body
+  bool full_duplex = true;   // response may stream while the request streams
   const char* version = "";  // "HTTP/2" etc., for logs and metrics only
 };
 

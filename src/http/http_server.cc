@@ -50,8 +50,7 @@ void HttpServer::accept(std::unique_ptr<net::ByteStream> stream) {
       [this, stream = std::move(stream)]() mutable -> asio::awaitable<void> {
         using namespace asio::experimental::awaitable_operators;
         asio::steady_timer timer(stream->executor(), std::chrono::seconds(10));
-        auto result = co_await (read_preface(*stream) ||
-                                timer.async_wait(asio::use_awaitable));
+        auto result = co_await (read_preface(*stream) || timer.async_wait(asio::use_awaitable));
         if (result.index() != 0 || !std::get<0>(result)) {
           stream->close();
           co_return;
@@ -67,8 +66,8 @@ void HttpServer::accept(std::unique_ptr<net::ByteStream> stream) {
 }
 
 void HttpServer::start_http2(std::unique_ptr<net::ByteStream> stream, std::string preread) {
-  auto conn = Http2ServerConnection::start(std::move(stream), std::move(preread), options_,
-                                           handler_);
+  auto conn =
+      Http2ServerConnection::start(std::move(stream), std::move(preread), options_, handler_);
   if (!conn) return;
   ++open_;
   conn->on_closed = [this](ServerConnection* closed) {

@@ -28,8 +28,8 @@ namespace {
 asio::awaitable<void> tls_handshake(std::shared_ptr<TcpListener::Shared> state,
                                     asio::ip::tcp::socket socket) {
   using namespace asio::experimental::awaitable_operators;
-  auto stream = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(
-      std::move(socket), state->tls->native());
+  auto stream = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(socket),
+                                                                           state->tls->native());
   asio::steady_timer timer(stream->get_executor(), state->handshake_timeout);
   auto result = co_await (stream->async_handshake(asio::ssl::stream_base::server, kNoThrow) ||
                           timer.async_wait(kNoThrow));

@@ -136,8 +136,8 @@ void describe_peer_certificate(SSL* ssl, std::string& subject, std::vector<std::
   char buf[512];
   X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof buf);
   subject = buf;
-  auto* names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (names == nullptr) return;
   for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, i);

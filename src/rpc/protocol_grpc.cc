@@ -20,9 +20,7 @@ bool is_grpc_content_type(std::string_view type) {
 class GrpcTransport final : public ServerTransport {
  public:
   GrpcTransport(std::shared_ptr<http::Exchange> exchange, const CallLimits& limits)
-      : exchange_(std::move(exchange)),
-        limits_(limits),
-        reader_(limits.max_receive_message_size) {}
+      : exchange_(std::move(exchange)), limits_(limits), reader_(limits.max_receive_message_size) {}
 
   Status start(CallStart& out) override {
     const auto& head = exchange_->request();
@@ -87,8 +85,8 @@ class GrpcTransport final : public ServerTransport {
   asio::awaitable<void> write(std::string_view payload, const Metadata& headers) override {
     if (payload.size() > limits_.max_send_message_size) {
       throw Error(Code::kResourceExhausted,
-                  "response message larger than max (" + std::to_string(payload.size()) +
-                      " vs. " + std::to_string(limits_.max_send_message_size) + ")");
+                  "response message larger than max (" + std::to_string(payload.size()) + " vs. " +
+                      std::to_string(limits_.max_send_message_size) + ")");
     }
     send_headers(headers);
     std::string framed;
@@ -125,8 +123,8 @@ class GrpcTransport final : public ServerTransport {
       throw Error(Code::kInternal, "compressed message without grpc-encoding");
     }
     std::string out;
-    switch (request_compressor_->decompress(envelope.payload, limits_.max_receive_message_size,
-                                            out)) {
+    switch (
+        request_compressor_->decompress(envelope.payload, limits_.max_receive_message_size, out)) {
       case wire::DecompressResult::kOk:
         return out;
       case wire::DecompressResult::kTooLarge:

@@ -110,8 +110,7 @@ void Server::start() {
 
   std::vector<std::unique_ptr<rpc::ServerProtocol>> protocols;
   protocols.push_back(std::make_unique<rpc::GrpcProtocol>());
-  rpc::CallLimits limits{impl.options.max_receive_message_size,
-                         impl.options.max_send_message_size};
+  rpc::CallLimits limits{impl.options.max_receive_message_size, impl.options.max_send_message_size};
   impl.dispatcher = std::make_unique<rpc::CallDispatcher>(impl.router, std::move(protocols),
                                                           impl.interceptors, limits);
   impl.http = std::make_unique<http::HttpServer>(

@@ -1,7 +1,7 @@
 // protoc-gen-triplex: a protoc plugin that writes, for each .proto file, a
 // header `<name>.triplex.h` holding one class per service (in namespace
-// `<package>::triplex_rpc`) with a nested `Service` base for servers (a coroutine per method, shaped by its streaming
-// kind). Client stubs will sit beside `Service` in the same class.
+// `<package>::triplex_rpc`) with a nested `Service` base for servers (a coroutine per method,
+// shaped by its streaming kind). Client stubs will sit beside `Service` in the same class.
 #include <google/protobuf/compiler/code_generator.h>
 #include <google/protobuf/compiler/plugin.h>
 #include <google/protobuf/descriptor.h>

@@ -25,8 +25,8 @@ int on_begin_headers_cb(nghttp2_session*, const nghttp2_frame* frame, void* ud) 
   return self(ud)->on_begin_headers(frame);
 }
 int on_header_cb(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name,
-                 std::size_t namelen, const std::uint8_t* value, std::size_t valuelen,
-                 std::uint8_t, void* ud) {
+                 std::size_t namelen, const std::uint8_t* value, std::size_t valuelen, std::uint8_t,
+                 void* ud) {
   return self(ud)->on_header(frame, {reinterpret_cast<const char*>(name), namelen},
                              {reinterpret_cast<const char*>(value), valuelen});
 }
@@ -160,8 +160,8 @@ asio::awaitable<void> Http2ServerConnection::write_loop() {
       if (!co_await stream_->write(std::span(&buf, 1))) break;
       continue;
     }
-    bool done = reading_done_ || (!nghttp2_session_want_read(session_) &&
-                                  !nghttp2_session_want_write(session_));
+    bool done = reading_done_ ||
+                (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_));
     if (done) break;
     co_await write_event_.wait();
   }
@@ -229,7 +229,8 @@ asio::awaitable<void> Http2ServerConnection::timer_loop() {
         force_close_at_ = now + options_.max_connection_age_grace;
       }
     }
-    if (goaway_ == Goaway::kNoticeSent && notice_sent_at_ && now >= *notice_sent_at_ + Millis(1000)) {
+    if (goaway_ == Goaway::kNoticeSent && notice_sent_at_ &&
+        now >= *notice_sent_at_ + Millis(1000)) {
       send_final_goaway();
     }
   }
@@ -265,9 +266,9 @@ void Http2ServerConnection::drain() {
 }
 
 void Http2ServerConnection::fail(std::uint32_t error_code, std::string_view debug) {
-  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
-                        error_code, reinterpret_cast<const std::uint8_t*>(debug.data()),
-                        debug.size());
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(session_), error_code,
+                        reinterpret_cast<const std::uint8_t*>(debug.data()), debug.size());
   goaway_ = Goaway::kFinalSent;
   reading_done_ = true;  // the write loop flushes the GOAWAY, then closes
   want_write();

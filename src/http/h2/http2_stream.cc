@@ -53,7 +53,11 @@ ResetReason reason_of(std::uint32_t error_code) {
 
 Http2Stream::Http2Stream(Http2ServerConnection* connection, std::int32_t id,
                          const asio::any_io_executor& executor)
-    : connection_(connection), executor_(executor), id_(id), readable_(executor), drained_(executor) {}
+    : connection_(connection),
+      executor_(executor),
+      id_(id),
+      readable_(executor),
+      drained_(executor) {}
 
 const net::PeerInfo& Http2Stream::peer() const {
   static const net::PeerInfo kGone;

@@ -193,8 +193,9 @@ TEST(ServerInterceptorTest, BeforeRejectsAndAfterSeesEveryOutcome) {
     EXPECT_EQ(resp.text(), "x");
   }
   server.stop();
-  EXPECT_EQ(auth->log(), (std::vector<std::string>{"/triplex.test.v1.ProbeService/Echo UNAUTHENTICATED",
-                                                   "/triplex.test.v1.ProbeService/Echo OK"}));
+  EXPECT_EQ(auth->log(),
+            (std::vector<std::string>{"/triplex.test.v1.ProbeService/Echo UNAUTHENTICATED",
+                                      "/triplex.test.v1.ProbeService/Echo OK"}));
 }
 
 // A throwaway CA, server and client certificate made with the openssl CLI.
