@@ -405,10 +405,18 @@ int Http2ServerConnection::on_stream_close(std::int32_t stream_id, std::uint32_t
 }
 
 int Http2ServerConnection::on_frame_send(const nghttp2_frame* frame) {
+  if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
   // gRPC resets ping strikes whenever it sends headers or data.
-  if (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) {
-    ping_strikes_ = 0;
-    last_client_ping_.reset();
+  ping_strikes_ = 0;
+  last_client_ping_.reset();
+  // A complete response before the complete request (an early error): ask the
+  // client to stop sending, without error (RFC 9113 section 8.1).
+  if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
+    Http2Stream* s = find_stream(frame->hd.stream_id);
+    if (s != nullptr && !s->request_ended()) {
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                                NGHTTP2_NO_ERROR);
+    }
   }
   return 0;
 }

@@ -43,6 +43,7 @@ class Http2Stream final : public Exchange {
   void detach() { connection_ = nullptr; }
   ssize_t read_outbound(std::uint8_t* buf, std::size_t length, std::uint32_t* data_flags);
   std::int32_t id() const { return id_; }
+  bool request_ended() const { return request_ended_; }
 
  private:
   void mark_reset(ResetReason reason);
