@@ -35,6 +35,8 @@ struct ServerOptions {
   std::size_t max_receive_message_size = 4 * 1024 * 1024;
   std::size_t max_send_message_size = 4 * 1024 * 1024;
   ConnectionOptions connection;
+  // Origins browsers may call from (gRPC-Web, Connect); "*" for any; empty: no CORS.
+  std::vector<std::string> cors_allowed_origins;
   bool handle_signals = true;  // drain on SIGTERM/SIGINT
 };
 

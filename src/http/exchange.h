@@ -56,12 +56,19 @@ class Exchange {
   // Queues body bytes; suspends while too much is queued for the peer.
   // Throws ExchangeReset if the stream was reset.
   virtual asio::awaitable<void> write(std::string data) = 0;
+  // Queues body bytes without suspending: for the last bytes of a response
+  // (a trailer frame, a buffered body), where nothing would follow a wait.
+  virtual void queue(std::string data) = 0;
   // Ends the response, with trailers when there are any.
   virtual void finish(Headers trailers) = 0;
   // A complete response with no body (gRPC Trailers-Only, 415, ...).
   virtual void respond(ResponseHead head) = 0;
   // Abandons the stream (RST_STREAM / RESET_STREAM+STOP_SENDING).
   virtual void reset(ResetReason reason) = 0;
+
+  // Added by the HTTP layer to whatever response head this exchange sends
+  // (CORS, Alt-Svc): set before the response starts.
+  Headers extra_response_headers;
 
   // Set by the consumer: called once when the peer resets the stream or the
   // connection dies before the response finished.

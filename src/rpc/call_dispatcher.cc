@@ -40,13 +40,16 @@ std::string route_path(const std::string& path) {
 CallDispatcher::CallDispatcher(const Router& router,
                                std::vector<std::unique_ptr<ServerProtocol>> protocols,
                                std::vector<std::shared_ptr<Interceptor>> interceptors,
-                               CallLimits limits)
+                               CallLimits limits, CorsPolicy cors)
     : router_(router),
       protocols_(std::move(protocols)),
       interceptors_(std::move(interceptors)),
-      limits_(limits) {}
+      limits_(limits),
+      cors_(std::move(cors)) {}
 
 void CallDispatcher::dispatch(std::shared_ptr<http::Exchange> exchange) {
+  if (cors_.handle_preflight(*exchange)) return;
+  cors_.decorate(*exchange);
   const ServerProtocol* protocol = nullptr;
   for (const auto& p : protocols_) {
     if (p->accepts(exchange->request())) {
@@ -57,15 +60,20 @@ void CallDispatcher::dispatch(std::shared_ptr<http::Exchange> exchange) {
   if (protocol == nullptr) {
     http::ResponseHead head;
     head.status = 415;
-    head.headers.add("accept-post", "application/grpc, application/grpc+proto");
+    head.headers.add("accept-post",
+                     "application/grpc, application/grpc-web, application/grpc-web-text, "
+                     "application/proto, application/json, application/connect+proto, "
+                     "application/connect+json");
     exchange->respond(std::move(head));
     return;
   }
   std::string path = route_path(exchange->request().path);
+  const MethodDefinition* method = router_.find(path);
+  std::optional<MethodInfo> info;
+  if (method != nullptr) info = MethodInfo{method->kind, method->no_side_effects};
   auto transport = protocol->open(exchange, limits_);
   CallStart start;
-  Status status = transport->start(start);
-  const MethodDefinition* method = status.ok() ? router_.find(path) : nullptr;
+  Status status = transport->start(info ? &*info : nullptr, start);
   auto call = std::make_shared<ServerCall>(std::move(transport), path, std::move(start));
   if (!status.ok()) {
     call->finish(status);

@@ -11,6 +11,7 @@
 
 #include "src/http/exchange.h"
 #include "triplex/metadata.h"
+#include "triplex/service.h"
 #include "triplex/status.h"
 
 namespace triplex::rpc {
@@ -29,12 +30,19 @@ struct CallStart {
   Codec codec = Codec::kProto;
 };
 
+// What a protocol must know of the method it serves (null when the path
+// routes nowhere: the call then ends with UNIMPLEMENTED in the protocol's form).
+struct MethodInfo {
+  RpcKind kind = RpcKind::kUnary;
+  bool no_side_effects = false;
+};
+
 // One call's framing on one exchange. Not thread-safe (one worker).
 class ServerTransport {
  public:
   virtual ~ServerTransport() = default;
   // Parses the request head; a non-OK status is answered with finish().
-  virtual Status start(CallStart& out) = 0;
+  virtual Status start(const MethodInfo* method, CallStart& out) = 0;
   // The next request message (decompressed), or nullopt at the end of the
   // request. Throws triplex::Error for bad framing, size or compression.
   virtual asio::awaitable<std::optional<std::string>> read() = 0;

@@ -1,6 +1,8 @@
 #include "src/rpc/protocol_grpc.h"
 
-#include "src/wire/compression.h"
+#include "src/rpc/message_compression.h"
+#include "src/wire/base64.h"
+#include "src/wire/base64_stream.h"
 #include "src/wire/envelope.h"
 #include "src/wire/metadata_codec.h"
 #include "src/wire/percent.h"
@@ -9,21 +11,49 @@
 namespace triplex::rpc {
 namespace {
 
-constexpr std::string_view kContentType = "application/grpc";
+// What a content type says: which flavour, which codec; nullopt if not ours.
+struct GrpcContentType {
+  bool web = false;
+  bool text = false;
+  Codec codec = Codec::kProto;
+};
 
-bool is_grpc_content_type(std::string_view type) {
-  if (!type.starts_with(kContentType)) return false;
-  type.remove_prefix(kContentType.size());
-  return type.empty() || type == "+proto" || type[0] == ';' || type.starts_with("+proto;");
+std::optional<GrpcContentType> parse_content_type(std::string_view type) {
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  constexpr std::string_view kPrefix = "application/grpc";
+  if (!type.starts_with(kPrefix)) return std::nullopt;
+  type.remove_prefix(kPrefix.size());
+  GrpcContentType out;
+  if (type.starts_with("-web-text")) {
+    out.web = out.text = true;
+    type.remove_prefix(9);
+  } else if (type.starts_with("-web")) {
+    out.web = true;
+    type.remove_prefix(4);
+  }
+  if (type.empty() || type == "+proto") return out;
+  if (type == "+json") {
+    out.codec = Codec::kJson;
+    return out;
+  }
+  return std::nullopt;
 }
 
 class GrpcTransport final : public ServerTransport {
  public:
-  GrpcTransport(std::shared_ptr<http::Exchange> exchange, const CallLimits& limits)
-      : exchange_(std::move(exchange)), limits_(limits), reader_(limits.max_receive_message_size) {}
+  GrpcTransport(std::shared_ptr<http::Exchange> exchange, const CallLimits& limits,
+                GrpcContentType type)
+      : exchange_(std::move(exchange)),
+        limits_(limits),
+        type_(type),
+        reader_(limits.max_receive_message_size),
+        // Without trailers, plain gRPC falls back to the HTTP/1.1 bridge.
+        bridge_(!type.web && !exchange_->capabilities().trailers) {}
 
-  Status start(CallStart& out) override {
+  Status start(const MethodInfo* method, CallStart& out) override {
     const auto& head = exchange_->request();
+    out.codec = type_.codec;
     if (head.method != "POST") {
       return Status(Code::kUnimplemented, "gRPC requires POST, got " + head.method);
     }
@@ -38,13 +68,21 @@ class GrpcTransport final : public ServerTransport {
             return Status(Code::kUnimplemented, "unsupported grpc-encoding: " + h.value);
           }
         }
+      } else if (h.name == "grpc-accept-encoding") {
+        response_compressor_ = negotiate_compressor(h.value);
       } else if (!wire::is_reserved_header(h.name)) {
         if (!wire::decode_metadata_field(h.name, h.value, out.metadata)) {
           return Status(Code::kInternal, "malformed binary metadata: " + h.name);
         }
       }
     }
-    out.codec = Codec::kProto;
+    // Reply in the client's encoding when it compressed and accepts that.
+    if (response_compressor_ != request_compressor_) response_compressor_ = nullptr;
+    if (bridge_ && method != nullptr && method->kind != RpcKind::kUnary) {
+      return Status(Code::kUnimplemented,
+                    "streaming methods over HTTP/1.1 need `TE: trailers` (or use gRPC-Web "
+                    "or Connect)");
+    }
     return Status();
   }
 
@@ -63,7 +101,9 @@ class GrpcTransport final : public ServerTransport {
           break;
       }
       if (request_ended_) {
-        if (reader_.has_partial()) throw Error(Code::kInternal, "truncated gRPC message");
+        if (reader_.has_partial() || !text_decoder_.at_boundary()) {
+          throw Error(Code::kInternal, "truncated gRPC message");
+        }
         co_return std::nullopt;
       }
       chunk_.clear();
@@ -71,12 +111,20 @@ class GrpcTransport final : public ServerTransport {
         request_ended_ = true;
         continue;
       }
-      reader_.feed(chunk_);
+      if (type_.text) {
+        decoded_.clear();
+        if (!text_decoder_.feed(chunk_, decoded_)) {
+          throw Error(Code::kInternal, "malformed base64 in grpc-web-text body");
+        }
+        reader_.feed(decoded_);
+      } else {
+        reader_.feed(chunk_);
+      }
     }
   }
 
   void send_headers(const Metadata& headers) override {
-    if (exchange_->head_sent() || exchange_->is_reset()) return;
+    if (bridge_ || exchange_->head_sent() || exchange_->is_reset()) return;
     http::ResponseHead head;
     add_response_fields(head.headers, headers);
     exchange_->send_head(std::move(head));
@@ -88,22 +136,49 @@ class GrpcTransport final : public ServerTransport {
                   "response message larger than max (" + std::to_string(payload.size()) + " vs. " +
                       std::to_string(limits_.max_send_message_size) + ")");
     }
-    send_headers(headers);
+    std::string compressed;
+    bool is_compressed = maybe_compress(response_compressor_, payload, compressed);
+    if (is_compressed) payload = compressed;
     std::string framed;
     framed.reserve(payload.size() + wire::kEnvelopeHeaderSize);
-    wire::append_envelope(framed, 0, payload);
+    wire::append_envelope(framed, is_compressed ? wire::kFlagCompressed : 0, payload);
+    if (bridge_) {
+      // The bridge answers once, when the call ends; keep the buffer bounded.
+      if (bridged_body_.size() + framed.size() > limits_.max_send_message_size) {
+        throw Error(Code::kResourceExhausted, "response too large for the HTTP/1.1 bridge");
+      }
+      bridged_body_.append(framed);
+      co_return;
+    }
+    send_headers(headers);
+    // Kept out of the co_await expression: GCC 12 mishandles temporaries there.
+    if (type_.text) framed = wire::base64_encode(framed);
     co_await exchange_->write(std::move(framed));
   }
 
   void finish(const Status& status, const Metadata& headers, const Metadata& trailers) override {
     if (finished_ || exchange_->is_reset()) return;
     finished_ = true;
-    if (!exchange_->head_sent()) {
+    if (bridge_) return finish_bridged(status, headers, trailers);
+    if (!exchange_->head_sent() && !type_.web) {
       // Trailers-Only: one HEADERS frame carries everything.
       http::ResponseHead head;
       add_response_fields(head.headers, headers);
       add_status_fields(head.headers, status, trailers);
       exchange_->respond(std::move(head));
+      return;
+    }
+    if (type_.web) {
+      send_headers(headers);
+      http::Headers fields;
+      add_status_fields(fields, status, trailers);
+      std::string block;
+      for (const auto& f : fields) block.append(f.name).append(":").append(f.value).append("\r\n");
+      std::string frame;
+      wire::append_envelope(frame, wire::kFlagWebTrailers, block);
+      // The last bytes of the response: queued, then the stream ends.
+      exchange_->queue(type_.text ? wire::base64_encode(frame) : std::move(frame));
+      exchange_->finish({});
       return;
     }
     http::Headers fields;
@@ -114,6 +189,22 @@ class GrpcTransport final : public ServerTransport {
   http::Exchange& exchange() override { return *exchange_; }
 
  private:
+  void finish_bridged(const Status& status, const Metadata& headers, const Metadata& trailers) {
+    // Envoy's grpc_http1_bridge: 200 only for OK, else 503; status in headers.
+    http::ResponseHead head;
+    head.status = status.ok() ? 200 : 503;
+    add_response_fields(head.headers, headers);
+    add_status_fields(head.headers, status, trailers);
+    if (bridged_body_.empty()) {
+      exchange_->respond(std::move(head));
+      return;
+    }
+    head.headers.add("content-length", std::to_string(bridged_body_.size()));
+    exchange_->send_head(std::move(head));
+    exchange_->queue(std::move(bridged_body_));
+    exchange_->finish({});
+  }
+
   std::string decode(wire::Envelope envelope) {
     if (envelope.flags & ~wire::kFlagCompressed) {
       throw Error(Code::kInternal, "unknown gRPC message flags");
@@ -144,10 +235,19 @@ class GrpcTransport final : public ServerTransport {
     }
   }
 
-  static void add_response_fields(http::Headers& fields, const Metadata& headers) {
-    fields.add("content-type", kContentType);
+  void add_response_fields(http::Headers& fields, const Metadata& headers) const {
+    fields.add("content-type", response_content_type());
+    if (response_compressor_ != nullptr) fields.add("grpc-encoding", response_compressor_->name());
     fields.add("grpc-accept-encoding", wire::supported_encodings());
     add_metadata(fields, headers);
+  }
+
+  std::string response_content_type() const {
+    std::string type = type_.web
+                           ? (type_.text ? "application/grpc-web-text" : "application/grpc-web")
+                           : "application/grpc";
+    if (type_.codec == Codec::kJson) return type + "+json";
+    return type_.web ? type + "+proto" : type;
   }
 
   static void add_status_fields(http::Headers& fields, const Status& status,
@@ -163,9 +263,15 @@ class GrpcTransport final : public ServerTransport {
 
   std::shared_ptr<http::Exchange> exchange_;
   CallLimits limits_;
+  GrpcContentType type_;
   wire::EnvelopeReader reader_;
+  wire::Base64StreamDecoder text_decoder_;
   const wire::Compressor* request_compressor_ = nullptr;
+  const wire::Compressor* response_compressor_ = nullptr;
   std::string chunk_;
+  std::string decoded_;
+  bool bridge_;
+  std::string bridged_body_;
   bool request_ended_ = false;
   bool finished_ = false;
 };
@@ -174,12 +280,15 @@ class GrpcTransport final : public ServerTransport {
 
 bool GrpcProtocol::accepts(const http::RequestHead& head) const {
   const std::string* type = head.headers.find("content-type");
-  return type != nullptr && is_grpc_content_type(*type);
+  if (type == nullptr) return false;
+  auto parsed = parse_content_type(*type);
+  return parsed && parsed->web == web_;
 }
 
 std::unique_ptr<ServerTransport> GrpcProtocol::open(std::shared_ptr<http::Exchange> exchange,
                                                     const CallLimits& limits) const {
-  return std::make_unique<GrpcTransport>(std::move(exchange), limits);
+  auto type = parse_content_type(*exchange->request().headers.find("content-type"));
+  return std::make_unique<GrpcTransport>(std::move(exchange), limits, *type);
 }
 
 }  // namespace triplex::rpc

@@ -1,16 +1,26 @@
 #pragma once
-// gRPC over HTTP/2 (and later HTTP/3): application/grpc[+proto], enveloped
-// messages, grpc-status in trailers or Trailers-Only. gRPC-Web will be this
-// protocol with its web flag set (trailers in the body).
+// gRPC and gRPC-Web: one implementation with a web flag, as in connect-go.
+//   gRPC      application/grpc[+proto|+json]; status in HTTP trailers (or
+//             Trailers-Only). On an exchange without trailers (HTTP/1.1 with no
+//             `TE: trailers`) unary calls are answered the way Envoy's
+//             grpc_http1_bridge does: buffered, HTTP 200 or 503, grpc-status and
+//             grpc-message in the headers, content-length set.
+//   gRPC-Web  application/grpc-web[+proto|+json] and application/grpc-web-text
+//             (base64 bodies); status in a final 0x80 frame in the body, so it
+//             works on any HTTP version and in browsers.
 #include "src/rpc/protocol.h"
 
 namespace triplex::rpc {
 
 class GrpcProtocol final : public ServerProtocol {
  public:
+  explicit GrpcProtocol(bool web) : web_(web) {}
   bool accepts(const http::RequestHead& head) const override;
   std::unique_ptr<ServerTransport> open(std::shared_ptr<http::Exchange> exchange,
                                         const CallLimits& limits) const override;
+
+ private:
+  bool web_;
 };
 
 }  // namespace triplex::rpc

@@ -12,6 +12,7 @@
 #include "src/net/tls_context.h"
 #include "src/net/worker_pool.h"
 #include "src/rpc/call_dispatcher.h"
+#include "src/rpc/protocol_connect.h"
 #include "src/rpc/protocol_grpc.h"
 #include "src/rpc/router.h"
 
@@ -109,10 +110,13 @@ void Server::start() {
   if (impl.options.tls) impl.tls = std::make_shared<net::TlsContext>(impl.options.tls_options);
 
   std::vector<std::unique_ptr<rpc::ServerProtocol>> protocols;
-  protocols.push_back(std::make_unique<rpc::GrpcProtocol>());
+  protocols.push_back(std::make_unique<rpc::GrpcProtocol>(false));
+  protocols.push_back(std::make_unique<rpc::GrpcProtocol>(true));
+  protocols.push_back(std::make_unique<rpc::ConnectProtocol>());
   rpc::CallLimits limits{impl.options.max_receive_message_size, impl.options.max_send_message_size};
-  impl.dispatcher = std::make_unique<rpc::CallDispatcher>(impl.router, std::move(protocols),
-                                                          impl.interceptors, limits);
+  impl.dispatcher = std::make_unique<rpc::CallDispatcher>(
+      impl.router, std::move(protocols), impl.interceptors, limits,
+      rpc::CorsPolicy(impl.options.cors_allowed_origins));
   impl.http = std::make_unique<http::HttpServer>(
       *impl.pool, impl.options.connection,
       [d = impl.dispatcher.get()](std::shared_ptr<http::Exchange> ex) { d->dispatch(ex); });

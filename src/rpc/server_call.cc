@@ -1,6 +1,6 @@
 #include "src/rpc/server_call.h"
 
-#include <google/protobuf/message.h>
+#include "src/rpc/codec.h"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
@@ -76,18 +76,12 @@ asio::awaitable<void> ServerCall::write_payload(std::string_view payload) {
 asio::awaitable<bool> ServerCall::read_message(google::protobuf::Message& message) {
   auto payload = co_await read_payload();
   if (!payload) co_return false;
-  message.Clear();
-  if (!message.ParseFromString(*payload)) {
-    throw Error(Code::kInternal, "cannot parse request message as " + message.GetTypeName());
-  }
+  decode_message(codec_, *payload, message);
   co_return true;
 }
 
 asio::awaitable<void> ServerCall::write_message(const google::protobuf::Message& message) {
-  std::string payload;
-  if (!message.SerializeToString(&payload)) {
-    throw Error(Code::kInternal, "cannot serialize response message");
-  }
+  std::string payload = encode_message(codec_, message);
   co_await write_payload(payload);
 }
 

@@ -414,8 +414,7 @@ int Http2ServerConnection::on_frame_send(const nghttp2_frame* frame) {
   if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
     Http2Stream* s = find_stream(frame->hd.stream_id);
     if (s != nullptr && !s->request_ended()) {
-      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
-                                NGHTTP2_NO_ERROR);
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_NO_ERROR);
     }
   }
   return 0;

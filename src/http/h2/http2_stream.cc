@@ -92,9 +92,10 @@ void Http2Stream::submit_head(const ResponseHead& head, bool with_body) {
   std::string status = std::to_string(head.status);
   static const std::string kStatus = ":status";
   std::vector<nghttp2_nv> nva;
-  nva.reserve(head.headers.size() + 1);
+  nva.reserve(head.headers.size() + extra_response_headers.size() + 1);
   nva.push_back(make_nv(kStatus, status));
   for (const auto& h : head.headers) nva.push_back(make_nv(h.name, h.value));
+  for (const auto& h : extra_response_headers) nva.push_back(make_nv(h.name, h.value));
   nghttp2_data_provider provider{};
   provider.source.ptr = this;
   provider.read_callback = read_outbound_cb;
@@ -110,15 +111,19 @@ void Http2Stream::respond(ResponseHead head) {
   submit_head(head, false);
 }
 
+void Http2Stream::queue(std::string data) {
+  if (is_reset() || connection_ == nullptr || finished_) return;
+  if (!head_sent_) send_head({});
+  if (data.empty()) return;
+  queued_ += data.size();
+  outbound_.push_back(std::move(data));
+  nghttp2_session_resume_data(connection_->session(), id_);
+  connection_->want_write();
+}
+
 asio::awaitable<void> Http2Stream::write(std::string data) {
   if (is_reset() || connection_ == nullptr) throw ExchangeReset(reset_);
-  if (!head_sent_) send_head({});
-  if (!data.empty()) {
-    queued_ += data.size();
-    outbound_.push_back(std::move(data));
-    nghttp2_session_resume_data(connection_->session(), id_);
-    connection_->want_write();
-  }
+  queue(std::move(data));
   while (queued_ > (connection_ ? connection_->options().stream_write_buffer : 0)) {
     if (is_reset() || connection_ == nullptr) throw ExchangeReset(reset_);
     co_await drained_.wait();

@@ -26,6 +26,7 @@ class Http2Stream final : public Exchange {
   asio::awaitable<bool> read(std::string& out) override;
   void send_head(ResponseHead head) override;
   asio::awaitable<void> write(std::string data) override;
+  void queue(std::string data) override;
   void finish(Headers trailers) override;
   void respond(ResponseHead head) override;
   void reset(ResetReason reason) override;
