@@ -240,8 +240,9 @@ void Http2ServerConnection::begin_graceful_goaway() {
   if (goaway_ != Goaway::kNone || closed_) return;
   // Phase one: GOAWAY with the maximum stream id, so streams already on the
   // wire are still accepted; a PING measures when they have all arrived.
+  // The PING follows once the notice is on the wire (on_frame_send): nghttp2
+  // sends PINGs ahead of GOAWAYs, and the ack must prove the notice arrived.
   nghttp2_submit_shutdown_notice(session_);
-  nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, kGoawayPingData);
   goaway_ = Goaway::kNoticeSent;
   notice_sent_at_ = Clock::now();
   want_write();
@@ -405,6 +406,11 @@ int Http2ServerConnection::on_stream_close(std::int32_t stream_id, std::uint32_t
 }
 
 int Http2ServerConnection::on_frame_send(const nghttp2_frame* frame) {
+  if (frame->hd.type == NGHTTP2_GOAWAY && goaway_ == Goaway::kNoticeSent &&
+      frame->goaway.last_stream_id == (1u << 31) - 1) {
+    nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, kGoawayPingData);
+    return 0;
+  }
   if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
   // gRPC resets ping strikes whenever it sends headers or data.
   ping_strikes_ = 0;
