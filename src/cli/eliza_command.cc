@@ -16,6 +16,7 @@ void set_exit_code(int code) { g_exit_code = code; }
 
 void add_eliza_command(CLI::App& app) {
   auto flags = std::make_shared<ServerFlags>();
+  flags->cors_origins = {"*"};  // a public demo: any web page may talk to ELIZA
   auto* cmd = app.add_subcommand("eliza", "serve connectrpc.eliza.v1.ElizaService");
   add_server_flags(*cmd, *flags);
   cmd->callback([flags] {

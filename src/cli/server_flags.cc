@@ -20,6 +20,9 @@ void add_server_flags(CLI::App& app, ServerFlags& flags) {
   app.add_flag("--require-client-cert", flags.require_client_cert,
                "reject clients without a verified certificate (mTLS)");
   app.add_option("--workers", flags.workers, "worker threads (default: one per core)");
+  app.add_option("--cors-origin", flags.cors_origins,
+                 "allow browsers from this origin (repeatable; * for any)")
+      ->capture_default_str();
   auto* conn = app.add_option_group("connection", "HTTP/2 connection timers (milliseconds)");
   conn->add_option("--keepalive-time-ms", flags.keepalive_time_ms,
                    "PING a connection after this long without reading from it");
@@ -48,6 +51,7 @@ ServerOptions to_server_options(const ServerFlags& flags) {
   ServerOptions options;
   options.listen = {flags.listen};
   options.workers = flags.workers;
+  options.cors_allowed_origins = flags.cors_origins;
   options.tls = !flags.plaintext;
   options.tls_options.cert_file = flags.cert;
   options.tls_options.key_file = flags.key;

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   CLI::App app{"grpc.testing.TestService for interop testing"};
   triplex::cli::ServerFlags flags;
   flags.listen = "127.0.0.1:0";
+  flags.cors_origins = {"*"};
   triplex::cli::add_server_flags(app, flags);
   CLI11_PARSE(app, argc, argv);
 

@@ -4,6 +4,8 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "src/wire/status_details.h"
+
 namespace triplex::interop {
 namespace {
 
@@ -34,8 +36,15 @@ Status make_payload(std::int32_t size, Payload& payload) {
   return Status();
 }
 
+// The echoed status also carries the request's EchoStatus as a detail, so
+// clients can check that error details survive every protocol.
 Status requested_status(const EchoStatus& echo) {
-  return Status(static_cast<Code>(echo.code() <= 16 ? echo.code() : 2), echo.message());
+  Code code = static_cast<Code>(echo.code() <= 16 ? echo.code() : 2);
+  wire::RpcStatus rpc;
+  rpc.code = static_cast<int>(code);
+  rpc.message = echo.message();
+  rpc.details.push_back({"grpc.testing.EchoStatus", echo.SerializeAsString()});
+  return Status(code, echo.message(), wire::serialize_rpc_status(rpc));
 }
 
 asio::awaitable<void> sleep_us(std::int32_t micros) {
