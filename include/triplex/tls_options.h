@@ -11,7 +11,7 @@ struct TlsOptions {
   bool self_signed = false;    // make a certificate for localhost and 127.0.0.1
   std::string client_ca_file;  // when set, client certificates are verified
   bool require_client_cert = false;
-  std::vector<std::string> alpn = {"h2"};  // in order of preference
+  std::vector<std::string> alpn = {"h2", "http/1.1"};  // in order of preference
 };
 
 }  // namespace triplex

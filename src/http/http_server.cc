@@ -8,6 +8,7 @@
 #include <asio/use_awaitable.hpp>
 #include <string_view>
 
+#include "src/http/h1/http1_server_connection.h"
 #include "src/http/h2/http2_server_connection.h"
 
 namespace triplex::http {
@@ -43,6 +44,10 @@ void HttpServer::accept(std::unique_ptr<net::ByteStream> stream) {
     start_http2(std::move(stream), {});
     return;
   }
+  if (stream->peer().tls && stream->peer().alpn == "http/1.1") {
+    start_http1(std::move(stream), {});
+    return;
+  }
   // Plaintext (or TLS without ALPN): tell the h2 preface from anything else.
   auto ex = stream->executor();
   asio::co_spawn(
@@ -59,15 +64,21 @@ void HttpServer::accept(std::unique_ptr<net::ByteStream> stream) {
         if (seen.starts_with(kHttp2Preface)) {
           start_http2(std::move(stream), std::move(seen));
         } else {
-          reject_http1(std::move(stream));
+          start_http1(std::move(stream), std::move(seen));
         }
       },
       asio::detached);
 }
 
 void HttpServer::start_http2(std::unique_ptr<net::ByteStream> stream, std::string preread) {
-  auto conn =
-      Http2ServerConnection::start(std::move(stream), std::move(preread), options_, handler_);
+  track(Http2ServerConnection::start(std::move(stream), std::move(preread), options_, handler_));
+}
+
+void HttpServer::start_http1(std::unique_ptr<net::ByteStream> stream, std::string preread) {
+  track(Http1ServerConnection::start(std::move(stream), std::move(preread), options_, handler_));
+}
+
+void HttpServer::track(std::shared_ptr<ServerConnection> conn) {
   if (!conn) return;
   ++open_;
   conn->on_closed = [this](ServerConnection* closed) {
@@ -85,21 +96,6 @@ void HttpServer::start_http2(std::unique_ptr<net::ByteStream> stream, std::strin
   std::lock_guard lock(mutex_);
   connections_.insert(conn);
   if (draining_) conn->drain();
-}
-
-void HttpServer::reject_http1(std::unique_ptr<net::ByteStream> stream) {
-  // HTTP/1.1 serving arrives with its own codec; until then say so plainly.
-  static constexpr std::string_view kResponse =
-      "HTTP/1.1 505 HTTP Version Not Supported\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
-  auto ex = stream->executor();
-  asio::co_spawn(
-      ex,
-      [stream = std::move(stream)]() mutable -> asio::awaitable<void> {
-        asio::const_buffer buf(kResponse.data(), kResponse.size());
-        co_await stream->write(std::span(&buf, 1));
-        stream->close();
-      },
-      asio::detached);
 }
 
 void HttpServer::drain() {

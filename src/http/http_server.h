@@ -29,7 +29,8 @@ class HttpServer {
  private:
   struct Tracked;
   void start_http2(std::unique_ptr<net::ByteStream> stream, std::string preread);
-  void reject_http1(std::unique_ptr<net::ByteStream> stream);
+  void start_http1(std::unique_ptr<net::ByteStream> stream, std::string preread);
+  void track(std::shared_ptr<ServerConnection> conn);
 
   net::WorkerPool& pool_;
   ConnectionOptions options_;

@@ -30,10 +30,7 @@ asio::awaitable<void> run_call(std::shared_ptr<ServerCall> call, const MethodDef
   call->finish(status);
 }
 
-std::string route_path(const std::string& path) {
-  auto q = path.find('?');
-  return q == std::string::npos ? path : path.substr(0, q);
-}
+std::string_view route_path(std::string_view path) { return path.substr(0, path.find('?')); }
 
 }  // namespace
 
@@ -67,14 +64,15 @@ void CallDispatcher::dispatch(std::shared_ptr<http::Exchange> exchange) {
     exchange->respond(std::move(head));
     return;
   }
-  std::string path = route_path(exchange->request().path);
+  std::string_view path = route_path(exchange->request().path);
   const MethodDefinition* method = router_.find(path);
   std::optional<MethodInfo> info;
   if (method != nullptr) info = MethodInfo{method->kind, method->no_side_effects};
   auto transport = protocol->open(exchange, limits_);
   CallStart start;
   Status status = transport->start(info ? &*info : nullptr, start);
-  auto call = std::make_shared<ServerCall>(std::move(transport), path, std::move(start));
+  auto call =
+      std::make_shared<ServerCall>(std::move(transport), std::string(path), std::move(start));
   if (!status.ok()) {
     call->finish(status);
     return;

@@ -211,7 +211,7 @@ class ConnectUnaryTransport final : public ConnectTransportBase {
   }
 
  private:
-  Status start_get(const MethodInfo* method, CallStart&) {
+  Status start_get(const MethodInfo* method, CallStart& out) {
     if (method != nullptr && !method->no_side_effects) {
       http_status_override_ = 405;
       return Status(Code::kUnimplemented, "GET is only for methods without side effects");
@@ -227,6 +227,7 @@ class ConnectUnaryTransport final : public ConnectTransportBase {
       return Status(Code::kUnimplemented, "encoding must be proto or json");
     }
     codec_ = *codec;
+    out.codec = codec_;
     if (auto c = query.get("compression"); c && !set_request_compression(*c)) {
       return Status(Code::kUnimplemented, "unsupported compression: " + *c);
     }

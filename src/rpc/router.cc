@@ -29,7 +29,7 @@ void Router::add(MethodDefinition method) {
 }
 
 const MethodDefinition* Router::find(std::string_view path) const {
-  auto it = methods_.find(std::string(path));
+  auto it = methods_.find(path);
   return it == methods_.end() ? nullptr : &it->second;
 }
 

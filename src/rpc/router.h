@@ -19,7 +19,12 @@ class Router {
   std::string describe_miss(std::string_view path) const;
 
  private:
-  std::unordered_map<std::string, MethodDefinition> methods_;
+  // Transparent hashing: lookups take a string_view without allocating.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, MethodDefinition, Hash, std::equal_to<>> methods_;
   std::unordered_set<std::string> services_;
 };
 

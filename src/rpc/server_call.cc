@@ -26,11 +26,18 @@ ServerCall::ServerCall(std::unique_ptr<ServerTransport> transport, std::string m
   if (start.timeout) {
     deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(*start.timeout);
   }
-  const auto& info = transport_->exchange().peer();
-  peer_.address = address_of(info);
-  peer_.tls = info.tls;
-  peer_.certificate_subject = info.client_subject;
-  peer_.certificate_sans = info.client_sans;
+}
+
+const CallPeer& ServerCall::peer() const {
+  if (!peer_) {
+    const auto& info = transport_->exchange().peer();
+    peer_.emplace();
+    peer_->address = address_of(info);
+    peer_->tls = info.tls;
+    peer_->certificate_subject = info.client_subject;
+    peer_->certificate_sans = info.client_sans;
+  }
+  return *peer_;
 }
 
 void ServerCall::rethrow_as_status(std::exception_ptr error) {

@@ -21,7 +21,7 @@ class ServerCall final : public ServerContext, public std::enable_shared_from_th
   Metadata& response_headers() override { return response_headers_; }
   Metadata& response_trailers() override { return response_trailers_; }
   std::optional<Clock::time_point> deadline() const override { return deadline_; }
-  const CallPeer& peer() const override { return peer_; }
+  const CallPeer& peer() const override;
   bool is_cancelled() const override { return cancelled_; }
   asio::awaitable<bool> read_message(google::protobuf::Message& message) override;
   asio::awaitable<void> write_message(const google::protobuf::Message& message) override;
@@ -52,7 +52,8 @@ class ServerCall final : public ServerContext, public std::enable_shared_from_th
   Codec codec_;
   std::optional<Clock::time_point> deadline_;
   std::unique_ptr<asio::steady_timer> deadline_timer_;
-  CallPeer peer_;
+  // Filled on first use: formatting addresses costs more than a small call.
+  mutable std::optional<CallPeer> peer_;
   asio::cancellation_signal cancellation_;
   Status cancel_status_;
   bool cancelled_ = false;

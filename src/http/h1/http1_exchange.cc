@@ -190,7 +190,11 @@ void Http1Exchange::send_head(ResponseHead head) {
 }
 
 void Http1Exchange::respond(ResponseHead head) {
-  if (connection_ == nullptr || head_sent_ || is_reset()) return;
+  if (connection_ == nullptr || finished_ || is_reset()) return;
+  if (head_sent_) {  // too late for a head of its own: end what was started
+    finish({});
+    return;
+  }
   finished_ = true;
   connection_->enqueue(serialize_head(head, true));
   connection_->end_response();

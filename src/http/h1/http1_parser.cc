@@ -111,7 +111,6 @@ void Http1HeadParser::reset() {
   line_ = Line::kLeading;
   after_cr_ = false;
   malformed_ = false;
-  in_value_ = false;
   headers_complete_ = false;
   target_.clear();
   tokenizer_->fields.clear();
@@ -202,10 +201,11 @@ int Http1HeadParser::on_url(std::string_view data) {
   return 0;
 }
 
+// The whole head is tokenized in one call, so a name never arrives in pieces:
+// each callback starts a field (even one whose empty value got no callback).
 int Http1HeadParser::on_header_field(std::string_view data) {
   auto& fields = tokenizer_->fields;
-  if (in_value_ || fields.empty()) fields.emplace_back();
-  in_value_ = false;
+  fields.emplace_back();
   for (char c : data) {
     fields.back().name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
@@ -215,7 +215,6 @@ int Http1HeadParser::on_header_field(std::string_view data) {
 int Http1HeadParser::on_header_value(std::string_view data) {
   auto& fields = tokenizer_->fields;
   if (fields.empty()) return 1;
-  in_value_ = true;
   fields.back().value.append(data);
   return 0;
 }

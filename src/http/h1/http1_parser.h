@@ -79,7 +79,6 @@ class Http1HeadParser {
   bool after_cr_ = false;
   bool malformed_ = false;
 
-  bool in_value_ = false;
   bool headers_complete_ = false;
   std::string target_;
   std::size_t consumed_ = 0;

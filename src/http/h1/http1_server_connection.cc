@@ -3,6 +3,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <vector>
 
@@ -15,6 +16,7 @@ constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadBuffer = 32 * 1024;
 constexpr std::size_t kWriteBatch = 64 * 1024;
 constexpr std::size_t kMaxIovecs = 64;
+constexpr std::size_t kJoinLimit = 16 * 1024;
 // Unread request body beyond which the socket is left unread (backpressure).
 constexpr std::size_t kMaxBufferedBody = 256 * 1024;
 // Pipelined bytes held while a response is in progress.
@@ -66,6 +68,9 @@ Http1ServerConnection::~Http1ServerConnection() {
 
 asio::awaitable<void> Http1ServerConnection::read_loop(std::string preread) {
   auto keep = shared_from_this();
+  // Let start() return first: its caller sets on_closed, and a handler run
+  // from here could close the connection.
+  co_await asio::post(stream_->executor(), asio::use_awaitable);
   inbuf_ = std::move(preread);
   process_input();
   std::string buffer(kReadBuffer, '\0');
@@ -143,7 +148,14 @@ void Http1ServerConnection::start_exchange() {
   request_started_.reset();
   body_progress_ = Clock::now();
   phase_ = has_body ? Phase::kBody : Phase::kResponse;
-  if (!has_body) exchange->on_body_end();
+  // Body bytes that came with the head are the handler's before it starts, so
+  // that an immediate respond() can keep the connection.
+  if (has_body) {
+    decode_body();
+  } else {
+    exchange->on_body_end();
+  }
+  if (current_ != exchange) return;  // the body was malformed: already rejected
   handler_(exchange);
 }
 
@@ -221,10 +233,16 @@ asio::awaitable<void> Http1ServerConnection::write_loop() {
       continue;
     }
     // Everything queued goes out in one gathered write (head + first chunk...).
+    // Small pieces are joined: TLS writes one record per buffer.
     std::size_t bytes = 0;
     while (!out_.empty() && batch.size() < kMaxIovecs && bytes < kWriteBatch) {
-      bytes += out_.front().size();
-      batch.push_back(std::move(out_.front()));
+      std::string& piece = out_.front();
+      bytes += piece.size();
+      if (!batch.empty() && batch.back().size() + piece.size() <= kJoinLimit) {
+        batch.back().append(piece);
+      } else {
+        batch.push_back(std::move(piece));
+      }
       out_.pop_front();
     }
     buffers.clear();

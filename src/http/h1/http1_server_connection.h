@@ -5,20 +5,26 @@
 // requests are answered in order (their bytes wait in the input buffer).
 //
 // Strict parsing, because framing leniency is a request-smuggling hazard:
-// malformed or ambiguous heads and chunked bodies get `400 Bad Request`, a
-// request line plus header section larger than max_header_list_size gets
-// `431 Request Header Fields Too Large` (one answer for both), versions
-// other than 1.0/1.1 get 505 and transfer codings other than chunked 501;
-// each with `connection: close`, then the connection closes.
+// malformed or ambiguous heads and chunked bodies get `400 Bad Request`
+// (so does a Transfer-Encoding whose last coding is not chunked), a request
+// line plus header section larger than max_header_list_size gets `431
+// Request Header Fields Too Large` (one answer for both), versions other
+// than 1.0/1.1 get 505, codings before chunked and CONNECT get 501; each
+// with `connection: close`, then the connection closes.
 //
 // Timers: the request head must arrive within Http1Timeouts::header_read of
-// the connection start (first request) or of its first byte (later ones); a
-// keep-alive connection waiting for its next request closes after
-// ConnectionOptions::idle_timeout; a handler waiting in read() while no body
-// bytes arrive for body_idle is reset and the connection closed.
+// the connection start (first request) or of its first byte (later ones),
+// else 408 (or a silent close if nothing came); a keep-alive connection
+// waiting for its next request closes after ConnectionOptions::idle_timeout;
+// a handler waiting in read() while no body bytes arrive for body_idle is
+// reset (kCancel), the client gets 408 if no response started, and the
+// connection closes.
 //
 // A client EOF closes the connection: the exchange in flight is reset with
 // kConnectionLost, as an HTTP/2 stream is when its connection goes away.
+// Our own closes half-close first and drop input until the client's EOF
+// (briefly), so that unread input does not turn the close into a RST that
+// destroys the last response.
 //
 // Lives on one worker; no locking. Owned by shared_ptr (its coroutines hold
 // references); the exchange in flight may outlive it and then fails like a
@@ -45,6 +51,8 @@ class Http1Exchange;
 inline constexpr Millis kHeaderReadTimeout{10'000};
 inline constexpr Millis kBodyIdleTimeout{30'000};
 
+// The HTTP/1.1-only timers (slow heads, stalled bodies), separate so tests can
+// shorten them. A plain value, copied into each connection.
 struct Http1Timeouts {
   Millis header_read = kHeaderReadTimeout;
   Millis body_idle = kBodyIdleTimeout;

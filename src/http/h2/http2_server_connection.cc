@@ -288,8 +288,8 @@ void Http2ServerConnection::close() {
 }
 
 Http2Stream* Http2ServerConnection::find_stream(std::int32_t id) {
-  auto it = streams_.find(id);
-  return it == streams_.end() ? nullptr : it->second.get();
+  // nghttp2 already indexes its streams; the user data is our Http2Stream.
+  return static_cast<Http2Stream*>(nghttp2_session_get_stream_user_data(session_, id));
 }
 
 int Http2ServerConnection::on_begin_headers(const nghttp2_frame* frame) {
@@ -340,7 +340,7 @@ int Http2ServerConnection::on_frame_recv(const nghttp2_frame* frame) {
           head.status = 431;
           s->respond(std::move(head));
         } else {
-          handler_(streams_[frame->hd.stream_id]);
+          handler_(s->shared_from_this());
         }
         return 0;
       }

@@ -7,10 +7,10 @@
 
 #include <asio/steady_timer.hpp>
 #include <chrono>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "src/http/connection_options.h"
 #include "src/http/exchange.h"
@@ -70,7 +70,7 @@ class Http2ServerConnection final : public ServerConnection,
   ConnectionOptions options_;
   ExchangeHandler handler_;
   nghttp2_session* session_ = nullptr;
-  std::map<std::int32_t, std::shared_ptr<Http2Stream>> streams_;
+  std::unordered_map<std::int32_t, std::shared_ptr<Http2Stream>> streams_;  // ownership
 
   net::Event write_event_;
   asio::steady_timer timer_;

@@ -155,16 +155,24 @@ void Http2Stream::reset(ResetReason reason) {
 ssize_t Http2Stream::read_outbound(std::uint8_t* buf, std::size_t length,
                                    std::uint32_t* data_flags) {
   std::size_t copied = 0;
-  while (copied < length && !outbound_.empty()) {
-    std::string& front = outbound_.front();
+  while (copied < length && outbound_head_ < outbound_.size()) {
+    std::string& front = outbound_[outbound_head_];
     std::size_t n = std::min(length - copied, front.size() - outbound_offset_);
     std::memcpy(buf + copied, front.data() + outbound_offset_, n);
     copied += n;
     outbound_offset_ += n;
     if (outbound_offset_ == front.size()) {
-      outbound_.pop_front();
+      ++outbound_head_;
       outbound_offset_ = 0;
     }
+  }
+  if (outbound_head_ == outbound_.size()) {
+    outbound_.clear();
+    outbound_head_ = 0;
+  } else if (outbound_head_ >= 64) {
+    // A stream that never fully drains: drop the sent prefix now and then.
+    outbound_.erase(outbound_.begin(), outbound_.begin() + static_cast<long>(outbound_head_));
+    outbound_head_ = 0;
   }
   queued_ -= copied;
   if (connection_ && queued_ <= connection_->options().stream_write_buffer / 2) drained_.notify();

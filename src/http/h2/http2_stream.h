@@ -3,9 +3,9 @@
 // connection (until nghttp2 closes the stream) and the application.
 #include <nghttp2/nghttp2.h>
 
-#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "src/http/exchange.h"
 #include "src/net/event.h"
@@ -14,7 +14,7 @@ namespace triplex::http {
 
 class Http2ServerConnection;
 
-class Http2Stream final : public Exchange {
+class Http2Stream final : public Exchange, public std::enable_shared_from_this<Http2Stream> {
  public:
   Http2Stream(Http2ServerConnection* connection, std::int32_t id,
               const asio::any_io_executor& executor);
@@ -60,8 +60,11 @@ class Http2Stream final : public Exchange {
   bool request_ended_ = false;
   net::Event readable_;
 
-  std::deque<std::string> outbound_;
-  std::size_t outbound_offset_ = 0;  // consumed bytes of outbound_.front()
+  // Queued response bytes: chunks [outbound_head_, end); cleared when drained,
+  // so a stream usually never reallocates.
+  std::vector<std::string> outbound_;
+  std::size_t outbound_head_ = 0;
+  std::size_t outbound_offset_ = 0;  // consumed bytes of outbound_[outbound_head_]
   std::size_t queued_ = 0;
   bool finished_ = false;
   bool closed_ = false;
