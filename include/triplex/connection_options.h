@@ -21,6 +21,10 @@ struct ConnectionOptions {
   std::size_t stream_write_buffer = 256 * 1024;
 
   Millis idle_timeout = Millis(5 * 60 * 1000);  // no streams and nothing read
+  // HTTP/1.1: a request head must arrive within this; a handler waiting for
+  // request-body bytes gives up after body_idle_timeout of silence.
+  Millis header_read_timeout = Millis(10 * 1000);
+  Millis body_idle_timeout = Millis(30 * 1000);
   // Keepalive as gRPC servers do it: PING after keepalive_time of silence,
   // close if the ack takes longer than keepalive_timeout.
   Millis keepalive_time = Millis(2 * 3600 * 1000);

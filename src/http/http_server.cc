@@ -75,7 +75,9 @@ void HttpServer::start_http2(std::unique_ptr<net::ByteStream> stream, std::strin
 }
 
 void HttpServer::start_http1(std::unique_ptr<net::ByteStream> stream, std::string preread) {
-  track(Http1ServerConnection::start(std::move(stream), std::move(preread), options_, handler_));
+  Http1Timeouts timeouts{options_.header_read_timeout, options_.body_idle_timeout};
+  track(Http1ServerConnection::start(std::move(stream), std::move(preread), options_, handler_,
+                                     timeouts));
 }
 
 void HttpServer::track(std::shared_ptr<ServerConnection> conn) {

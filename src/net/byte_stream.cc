@@ -41,6 +41,11 @@ void PlainStream::close() {
   socket_.close(ec);
 }
 
+void PlainStream::shutdown_send() {
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+}
+
 TlsStream::TlsStream(asio::ssl::stream<asio::ip::tcp::socket> stream)
     : stream_(std::move(stream)), peer_(endpoints_of(stream_.next_layer())) {
   peer_.tls = true;
@@ -62,6 +67,13 @@ void TlsStream::close() {
   asio::error_code ec;
   stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   stream_.next_layer().close(ec);
+}
+
+// TCP-level: the response framing already tells the peer where it ends, and a
+// close_notify would need a round trip we do not wait for.
+void TlsStream::shutdown_send() {
+  asio::error_code ec;
+  stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
 }
 
 }  // namespace triplex::net

@@ -30,6 +30,8 @@ class ByteStream {
   virtual asio::awaitable<bool> write(std::span<const asio::const_buffer> buffers) = 0;
   // Closes at once; pending operations complete with an error.
   virtual void close() = 0;
+  // Half-close: the peer reads EOF while we can still read what it sends.
+  virtual void shutdown_send() = 0;
   virtual const PeerInfo& peer() const = 0;
   virtual asio::any_io_executor executor() = 0;
 };
@@ -40,6 +42,7 @@ class PlainStream final : public ByteStream {
   asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override;
   asio::awaitable<bool> write(std::span<const asio::const_buffer> buffers) override;
   void close() override;
+  void shutdown_send() override;
   const PeerInfo& peer() const override { return peer_; }
   asio::any_io_executor executor() override { return socket_.get_executor(); }
   asio::ip::tcp::socket& socket() { return socket_; }
@@ -56,6 +59,7 @@ class TlsStream final : public ByteStream {
   asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override;
   asio::awaitable<bool> write(std::span<const asio::const_buffer> buffers) override;
   void close() override;
+  void shutdown_send() override;
   const PeerInfo& peer() const override { return peer_; }
   asio::any_io_executor executor() override { return stream_.get_executor(); }
 

@@ -363,12 +363,8 @@ void Http1ServerConnection::begin_close() {
   if (auto exchange = std::move(current_))
     exchange->on_connection_lost(ResetReason::kConnectionLost);
   inbuf_.clear();
-  // Half-close so that the peer sees EOF now (plain TCP only: the stream
-  // interface has no half-close yet), then linger in read_loop.
-  if (auto* plain = dynamic_cast<net::PlainStream*>(stream_.get())) {
-    asio::error_code ec;
-    plain->socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  }
+  // Half-close so that the peer sees EOF now, then linger in read_loop.
+  stream_->shutdown_send();
   auto deadline = Clock::now() + kLingerTime;
   force_close_at_ = force_close_at_ ? std::min(*force_close_at_, deadline) : deadline;
   rearm_timer();
