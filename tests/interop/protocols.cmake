@@ -79,6 +79,7 @@ elseif(NOT INTEROP_NODE)
 endif()
 
 if(TARGET triplex-interop-server AND TARGET triplex-cli AND INTEROP_CURL)
+  protocols_test(interop_cors bash ${protocols_dir}/http1/cors.sh $<TARGET_FILE:triplex-cli>)
   protocols_test(interop_curl_connect
     bash ${protocols_dir}/http1/curl_connect.sh
     --triplex $<TARGET_FILE:triplex-cli>
