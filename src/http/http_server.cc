@@ -35,6 +35,14 @@ asio::awaitable<std::optional<std::string>> read_preface(net::ByteStream& stream
 HttpServer::HttpServer(net::WorkerPool& pool, ConnectionOptions options, ExchangeHandler handler)
     : pool_(pool), options_(options), handler_(std::move(handler)) {}
 
+void HttpServer::advertise_http3(std::uint16_t port) {
+  std::string value = "h3=\":" + std::to_string(port) + "\"; ma=86400";
+  handler_ = [inner = std::move(handler_), value](std::shared_ptr<Exchange> exchange) {
+    exchange->extra_response_headers.add("alt-svc", value);
+    inner(std::move(exchange));
+  };
+}
+
 void HttpServer::accept(std::unique_ptr<net::ByteStream> stream) {
   if (draining_) {
     stream->close();

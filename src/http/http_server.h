@@ -20,6 +20,10 @@ class HttpServer {
  public:
   HttpServer(net::WorkerPool& pool, ConnectionOptions options, ExchangeHandler handler);
 
+  // Responses on TCP then say `alt-svc: h3=":PORT"`, so clients can move to
+  // HTTP/3. Call before the first connection arrives.
+  void advertise_http3(std::uint16_t port);
+
   // Entry point for a listener (called on the stream's worker).
   void accept(std::unique_ptr<net::ByteStream> stream);
   // Graceful: every open connection gets a GOAWAY and closes once its streams end.
@@ -34,7 +38,7 @@ class HttpServer {
 
   net::WorkerPool& pool_;
   ConnectionOptions options_;
-  ExchangeHandler handler_;
+  ExchangeHandler handler_;  // the application's, wrapped with Alt-Svc when set
   std::atomic<std::size_t> open_{0};
   std::atomic<bool> draining_{false};
   std::mutex mutex_;  // guards connections_ (touched once per connection open/close)
