@@ -4,6 +4,7 @@
 
 #include "src/rpc/codec.h"
 #include "src/rpc/connect_json.h"
+#include "src/rpc/enveloped_body.h"
 #include "src/rpc/message_compression.h"
 #include "src/rpc/query_string.h"
 #include "src/wire/base64.h"
@@ -100,18 +101,8 @@ class ConnectTransportBase : public ServerTransport {
 
   std::string decompress(std::string payload) {
     if (request_compressor_ == nullptr) return payload;
-    std::string out;
-    switch (request_compressor_->decompress(payload, limits_.max_receive_message_size, out)) {
-      case wire::DecompressResult::kOk:
-        return out;
-      case wire::DecompressResult::kTooLarge:
-        throw Error(Code::kResourceExhausted, "decompressed message larger than max (" +
-                                                  std::to_string(limits_.max_receive_message_size) +
-                                                  ")");
-      case wire::DecompressResult::kCorrupt:
-        break;
-    }
-    throw Error(Code::kInvalidArgument, "cannot decompress request message");
+    return decompress_message(*request_compressor_, payload, limits_.max_receive_message_size,
+                              Code::kInvalidArgument);
   }
 
   static void add_metadata(http::Headers& fields, const Metadata& md, std::string_view prefix) {
@@ -275,7 +266,7 @@ class ConnectStreamTransport final : public ConnectTransportBase {
   ConnectStreamTransport(std::shared_ptr<http::Exchange> exchange, const CallLimits& limits,
                          Codec codec)
       : ConnectTransportBase(std::move(exchange), limits, codec),
-        reader_(limits.max_receive_message_size) {}
+        body_(*exchange_, limits.max_receive_message_size, false, Code::kInvalidArgument) {}
 
   Status start(const MethodInfo*, CallStart& out) override {
     if (exchange_->request().method != "POST") {
@@ -285,30 +276,9 @@ class ConnectStreamTransport final : public ConnectTransportBase {
   }
 
   asio::awaitable<std::optional<std::string>> read() override {
-    wire::Envelope envelope;
-    for (;;) {
-      switch (reader_.next(envelope)) {
-        case wire::EnvelopeReader::State::kMessage:
-          co_return decode(std::move(envelope));
-        case wire::EnvelopeReader::State::kTooLarge:
-          throw Error(Code::kResourceExhausted,
-                      "received message larger than max (" +
-                          std::to_string(reader_.rejected_length()) + " vs. " +
-                          std::to_string(limits_.max_receive_message_size) + ")");
-        case wire::EnvelopeReader::State::kNeedMore:
-          break;
-      }
-      if (request_ended_) {
-        if (reader_.has_partial()) throw Error(Code::kInvalidArgument, "truncated message");
-        co_return std::nullopt;
-      }
-      chunk_.clear();
-      if (!co_await exchange_->read(chunk_)) {
-        request_ended_ = true;
-        continue;
-      }
-      reader_.feed(chunk_);
-    }
+    auto envelope = co_await body_.next();
+    if (!envelope) co_return std::nullopt;
+    co_return decode(std::move(*envelope));
   }
 
   void send_headers(const Metadata& headers) override {
@@ -359,9 +329,7 @@ class ConnectStreamTransport final : public ConnectTransportBase {
     return decompress(std::move(envelope.payload));
   }
 
-  wire::EnvelopeReader reader_;
-  std::string chunk_;
-  bool request_ended_ = false;
+  EnvelopedBodyReader body_;
 };
 
 }  // namespace

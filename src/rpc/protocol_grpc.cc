@@ -1,8 +1,8 @@
 #include "src/rpc/protocol_grpc.h"
 
+#include "src/rpc/enveloped_body.h"
 #include "src/rpc/message_compression.h"
 #include "src/wire/base64.h"
-#include "src/wire/base64_stream.h"
 #include "src/wire/envelope.h"
 #include "src/wire/metadata_codec.h"
 #include "src/wire/percent.h"
@@ -47,7 +47,7 @@ class GrpcTransport final : public ServerTransport {
       : exchange_(std::move(exchange)),
         limits_(limits),
         type_(type),
-        reader_(limits.max_receive_message_size),
+        body_(*exchange_, limits.max_receive_message_size, type.text, Code::kInternal),
         // Without trailers, plain gRPC falls back to the HTTP/1.1 bridge.
         bridge_(!type.web && !exchange_->capabilities().trailers) {}
 
@@ -87,40 +87,9 @@ class GrpcTransport final : public ServerTransport {
   }
 
   asio::awaitable<std::optional<std::string>> read() override {
-    wire::Envelope envelope;
-    for (;;) {
-      switch (reader_.next(envelope)) {
-        case wire::EnvelopeReader::State::kMessage:
-          co_return decode(std::move(envelope));
-        case wire::EnvelopeReader::State::kTooLarge:
-          throw Error(Code::kResourceExhausted,
-                      "received message larger than max (" +
-                          std::to_string(reader_.rejected_length()) + " vs. " +
-                          std::to_string(limits_.max_receive_message_size) + ")");
-        case wire::EnvelopeReader::State::kNeedMore:
-          break;
-      }
-      if (request_ended_) {
-        if (reader_.has_partial() || !text_decoder_.at_boundary()) {
-          throw Error(Code::kInternal, "truncated gRPC message");
-        }
-        co_return std::nullopt;
-      }
-      chunk_.clear();
-      if (!co_await exchange_->read(chunk_)) {
-        request_ended_ = true;
-        continue;
-      }
-      if (type_.text) {
-        decoded_.clear();
-        if (!text_decoder_.feed(chunk_, decoded_)) {
-          throw Error(Code::kInternal, "malformed base64 in grpc-web-text body");
-        }
-        reader_.feed(decoded_);
-      } else {
-        reader_.feed(chunk_);
-      }
-    }
+    auto envelope = co_await body_.next();
+    if (!envelope) co_return std::nullopt;
+    co_return decode(std::move(*envelope));
   }
 
   void send_headers(const Metadata& headers) override {
@@ -213,19 +182,8 @@ class GrpcTransport final : public ServerTransport {
     if (request_compressor_ == nullptr) {
       throw Error(Code::kInternal, "compressed message without grpc-encoding");
     }
-    std::string out;
-    switch (
-        request_compressor_->decompress(envelope.payload, limits_.max_receive_message_size, out)) {
-      case wire::DecompressResult::kOk:
-        return out;
-      case wire::DecompressResult::kTooLarge:
-        throw Error(Code::kResourceExhausted, "decompressed message larger than max (" +
-                                                  std::to_string(limits_.max_receive_message_size) +
-                                                  ")");
-      case wire::DecompressResult::kCorrupt:
-        break;
-    }
-    throw Error(Code::kInternal, "cannot decompress gRPC message");
+    return decompress_message(*request_compressor_, envelope.payload,
+                              limits_.max_receive_message_size, Code::kInternal);
   }
 
   static void add_metadata(http::Headers& fields, const Metadata& md) {
@@ -264,15 +222,11 @@ class GrpcTransport final : public ServerTransport {
   std::shared_ptr<http::Exchange> exchange_;
   CallLimits limits_;
   GrpcContentType type_;
-  wire::EnvelopeReader reader_;
-  wire::Base64StreamDecoder text_decoder_;
+  EnvelopedBodyReader body_;
   const wire::Compressor* request_compressor_ = nullptr;
   const wire::Compressor* response_compressor_ = nullptr;
-  std::string chunk_;
-  std::string decoded_;
   bool bridge_;
   std::string bridged_body_;
-  bool request_ended_ = false;
   bool finished_ = false;
 };
 

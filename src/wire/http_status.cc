@@ -37,27 +37,7 @@ int connect_http_status(Code code) {
   return 500;
 }
 
-Code code_from_connect_http_status(int http_status) {
-  switch (http_status) {
-    case 400:
-      return Code::kInternal;
-    case 401:
-      return Code::kUnauthenticated;
-    case 403:
-      return Code::kPermissionDenied;
-    case 404:
-      return Code::kUnimplemented;
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return Code::kUnavailable;
-    default:
-      return Code::kUnknown;
-  }
-}
-
-Code code_from_grpc_http_status(int http_status) {
+Code code_from_http_status(int http_status) {
   switch (http_status) {
     case 400:
       return Code::kInternal;

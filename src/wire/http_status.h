@@ -9,9 +9,8 @@ namespace triplex::wire {
 // Connect unary errors: canceled 499, invalid_argument 400, ... (see the
 // Connect protocol's error code table).
 int connect_http_status(Code code);
-// Connect clients, when an error body has no code.
-Code code_from_connect_http_status(int http_status);
-// gRPC clients (PROTOCOL-HTTP2.md) when a response lacks grpc-status.
-Code code_from_grpc_http_status(int http_status);
+// What a client infers from an HTTP status when the response carries no RPC
+// code: gRPC's table (PROTOCOL-HTTP2.md), which Connect adopted unchanged.
+Code code_from_http_status(int http_status);
 
 }  // namespace triplex::wire
