@@ -15,6 +15,8 @@ struct Header {
 class Headers {
  public:
   void add(std::string_view name, std::string_view value) {
+    // Most heads have a handful of fields: one allocation instead of regrowing.
+    if (fields_.capacity() == 0) fields_.reserve(8);
     fields_.push_back({std::string(name), std::string(value)});
   }
   const std::string* find(std::string_view name) const {
