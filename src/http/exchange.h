@@ -74,6 +74,13 @@ class Exchange {
   // connection dies before the response finished.
   std::function<void(ResetReason)> on_reset;
 
+  // TLS 1.3 / QUIC 0-RTT: the request arrived as early data, which an
+  // attacker can replay. Only HTTP/3 ever says true.
+  virtual bool is_early_data() const { return false; }
+  // Completes once the handshake is confirmed (the request can no longer be a
+  // replay); false if the connection died first.
+  virtual asio::awaitable<bool> wait_for_handshake() { co_return true; }
+
   virtual bool is_reset() const = 0;
   virtual bool head_sent() const = 0;
 };

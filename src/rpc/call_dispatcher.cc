@@ -2,6 +2,7 @@
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/post.hpp>
 
 #include "src/rpc/server_call.h"
@@ -64,6 +65,24 @@ void CallDispatcher::dispatch(std::shared_ptr<http::Exchange> exchange) {
     exchange->respond(std::move(head));
     return;
   }
+  std::string_view path = route_path(exchange->request().path);
+  const MethodDefinition* method = router_.find(path);
+  // 0-RTT requests may be replays: only side-effect-free methods run from
+  // early data; anything else waits until the handshake proves the client.
+  if (exchange->is_early_data() && (method == nullptr || !method->no_side_effects)) {
+    asio::co_spawn(
+        exchange->executor(),
+        [this, exchange, protocol]() -> asio::awaitable<void> {
+          if (co_await exchange->wait_for_handshake()) start_call(exchange, protocol);
+        },
+        asio::detached);
+    return;
+  }
+  start_call(std::move(exchange), protocol);
+}
+
+void CallDispatcher::start_call(std::shared_ptr<http::Exchange> exchange,
+                                const ServerProtocol* protocol) {
   std::string_view path = route_path(exchange->request().path);
   const MethodDefinition* method = router_.find(path);
   std::optional<MethodInfo> info;

@@ -23,6 +23,8 @@ class CallDispatcher {
   void dispatch(std::shared_ptr<http::Exchange> exchange);
 
  private:
+  void start_call(std::shared_ptr<http::Exchange> exchange, const ServerProtocol* protocol);
+
   const Router& router_;
   std::vector<std::unique_ptr<ServerProtocol>> protocols_;
   std::vector<std::shared_ptr<Interceptor>> interceptors_;
