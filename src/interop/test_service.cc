@@ -68,6 +68,14 @@ asio::awaitable<Status> stream_responses(const StreamingOutputCallRequest& reque
 
 }  // namespace
 
+std::vector<MethodDefinition> TestServiceImpl::methods() {
+  auto list = triplex_rpc::TestService::Service::methods();
+  for (auto& m : list) {
+    if (m.path == "/grpc.testing.TestService/CacheableUnaryCall") m.no_side_effects = true;
+  }
+  return list;
+}
+
 asio::awaitable<Status> TestServiceImpl::EmptyCall(ServerContext& context, const Empty&, Empty&) {
   echo_metadata(context);
   co_return Status();

@@ -7,6 +7,10 @@ namespace triplex::interop {
 
 class TestServiceImpl final : public grpc::testing::triplex_rpc::TestService::Service {
  public:
+  // CacheableUnaryCall is the interop suite's GET-able method; the proto
+  // predates idempotency levels, so mark it here.
+  std::vector<MethodDefinition> methods() override;
+
   asio::awaitable<Status> EmptyCall(ServerContext& context, const grpc::testing::Empty& request,
                                     grpc::testing::Empty& response) override;
   asio::awaitable<Status> UnaryCall(ServerContext& context,
