@@ -31,6 +31,9 @@ struct ServerOptions {
   std::vector<std::string> listen = {"127.0.0.1:0"};  // "host:port"; port 0 picks one
   bool tls = false;                                   // false: plaintext (h2c)
   TlsOptions tls_options;
+  // With TLS, also serve HTTP/3 on the UDP port of the same number (and say so
+  // in Alt-Svc on TCP responses).
+  bool http3 = true;
   std::size_t workers = 0;  // 0: one per core
   std::size_t max_receive_message_size = 4 * 1024 * 1024;
   std::size_t max_send_message_size = 4 * 1024 * 1024;

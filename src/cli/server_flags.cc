@@ -83,7 +83,8 @@ int run_server(Server& server, const ServerFlags& flags) {
   }
   std::string host = flags.listen.substr(0, flags.listen.rfind(':'));
   std::cout << "listening on " << host << ":" << server.listening_port() << " ("
-            << (flags.plaintext ? "h2c" : "HTTP/2 over TLS") << ")" << std::endl;
+            << (flags.plaintext ? "HTTP/1.1 and h2c" : "HTTP/1.1, HTTP/2 over TLS; HTTP/3 on UDP")
+            << ")" << std::endl;
   server.wait();
   return 0;
 }

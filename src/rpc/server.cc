@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "src/http/h3/http3_listener.h"
 #include "src/http/http_server.h"
 #include "src/net/tcp_listener.h"
 #include "src/net/tls_context.h"
@@ -57,6 +58,7 @@ struct Server::Impl {
   std::unique_ptr<rpc::CallDispatcher> dispatcher;
   std::unique_ptr<http::HttpServer> http;
   std::vector<std::unique_ptr<net::TcpListener>> listeners;
+  std::vector<std::unique_ptr<http::Http3Listener>> http3_listeners;  // UDP, same ports
   std::unique_ptr<asio::signal_set> signals;
   std::unique_ptr<asio::steady_timer> stop_timer;
   std::atomic<bool> shutting_down{false};
@@ -67,6 +69,7 @@ struct Server::Impl {
     if (signals) signals->cancel();
     for (auto& l : listeners) l->stop();
     http->drain();
+    for (auto& l : http3_listeners) l->drain();
     // Handlers that never finish must not hold the process forever.
     stop_timer = std::make_unique<asio::steady_timer>(pool->context(0));
     stop_timer->expires_after(options.connection.drain_timeout + std::chrono::seconds(1));
@@ -77,7 +80,9 @@ struct Server::Impl {
   }
 
   void poll_drained() {
-    if (http->open_connections() == 0) {
+    std::size_t open = http->open_connections();
+    for (auto& l : http3_listeners) open += l->open_connections();
+    if (open == 0) {
       if (stop_timer) stop_timer->cancel();
       pool->stop();
       return;
@@ -121,15 +126,36 @@ void Server::start() {
       *impl.pool, impl.options.connection,
       [d = impl.dispatcher.get()](std::shared_ptr<http::Exchange> ex) { d->dispatch(ex); });
 
+  bool http3 = impl.options.tls && impl.options.http3;
   for (const auto& address : impl.options.listen) {
     auto endpoint = parse_endpoint(address);
-    try {
-      impl.listeners.push_back(std::make_unique<net::TcpListener>(
-          *impl.pool, endpoint, impl.tls,
-          [h = impl.http.get()](std::unique_ptr<net::ByteStream> s) { h->accept(std::move(s)); }));
-    } catch (const std::system_error& e) {
-      throw std::runtime_error("cannot listen on " + address + ": " + e.what());
+    // With port 0 the kernel picks a free TCP port; the same UDP port may be
+    // taken, so try a few picks before giving up.
+    for (int attempt = 0;; ++attempt) {
+      std::unique_ptr<net::TcpListener> tcp;
+      try {
+        tcp = std::make_unique<net::TcpListener>(
+            *impl.pool, endpoint, impl.tls,
+            [h = impl.http.get()](std::unique_ptr<net::ByteStream> s) { h->accept(std::move(s)); });
+        if (http3) {
+          asio::ip::udp::endpoint udp(endpoint.address(), tcp->local_endpoint().port());
+          impl.http3_listeners.push_back(std::make_unique<http::Http3Listener>(
+              *impl.pool, udp, impl.tls, impl.options.connection,
+              [d = impl.dispatcher.get()](std::shared_ptr<http::Exchange> ex) {
+                d->dispatch(ex);
+              }));
+        }
+      } catch (const std::system_error& e) {
+        if (endpoint.port() == 0 && attempt < 5) continue;
+        throw std::runtime_error("cannot listen on " + address + ": " + e.what());
+      }
+      impl.listeners.push_back(std::move(tcp));
+      break;
     }
+  }
+  // Alt-Svc names one port, so it is only right with a single listener.
+  if (http3 && impl.listeners.size() == 1) {
+    impl.http->advertise_http3(impl.listeners[0]->local_endpoint().port());
   }
   if (impl.options.handle_signals) {
     impl.signals = std::make_unique<asio::signal_set>(impl.pool->context(0), SIGINT, SIGTERM);

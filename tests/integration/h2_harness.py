@@ -90,7 +90,7 @@ class ServerProcess:
                 if not chunk:
                     continue
                 line += chunk
-        m = re.search(rb'listening on 127\.0\.0\.1:(\d+) \(h2c\)', line)
+        m = re.search(rb'listening on 127\.0\.0\.1:(\d+) ', line)
         if not m:
             raise RuntimeError('unexpected first line: %r' % line)
         return int(m.group(1))

@@ -1,0 +1,121 @@
+#include "src/http/h3/http3_listener.h"
+
+#include <asio/post.hpp>
+#include <atomic>
+#include <mutex>
+#include <unordered_set>
+
+#include "src/http/h3/http3_server_connection.h"
+#include "src/net/quic/quic_connection.h"
+#include "src/net/quic/quic_endpoint.h"
+
+namespace triplex::http {
+namespace {
+
+std::chrono::milliseconds or_zero(Millis value) {
+  return value == kNever ? std::chrono::milliseconds(0) : value;
+}
+
+}  // namespace
+
+struct Http3Listener::Shared {
+  ConnectionOptions options;
+  ExchangeHandler handler;
+  std::atomic<std::size_t> open{0};
+  std::atomic<bool> draining{false};
+  std::mutex mutex;  // guards connections (once per connection open/close)
+  std::unordered_set<std::shared_ptr<ServerConnection>> connections;
+
+  // On the accepting worker.
+  bool accept(const std::shared_ptr<net::quic::QuicConnection>& quic,
+              const std::shared_ptr<Shared>& self) {
+    if (draining) return false;
+    std::shared_ptr<ServerConnection> conn = Http3ServerConnection::start(quic, options, handler);
+    ++open;
+    conn->on_closed = [self](ServerConnection* closed) {
+      std::lock_guard lock(self->mutex);
+      for (auto it = self->connections.begin(); it != self->connections.end(); ++it) {
+        if (it->get() == closed) {
+          // Destroy after the callback returns: the connection is on the stack.
+          asio::post(closed->executor(), [c = *it] {});
+          self->connections.erase(it);
+          break;
+        }
+      }
+      --self->open;
+    };
+    std::lock_guard lock(mutex);
+    connections.insert(std::move(conn));
+    return true;
+  }
+};
+
+Http3Listener::Http3Listener(net::WorkerPool& pool, const asio::ip::udp::endpoint& endpoint,
+                             std::shared_ptr<net::TlsContext> tls, const ConnectionOptions& options,
+                             ExchangeHandler handler)
+    : pool_(pool), shared_(std::make_shared<Shared>()) {
+  if (!tls) throw std::runtime_error("HTTP/3 needs TLS");
+  shared_->options = options;
+  shared_->handler = std::move(handler);
+
+  auto config = std::make_shared<net::quic::QuicEndpoint::Config>();
+  config->tls = std::make_shared<net::quic::QuicTlsContext>(tls->credentials());
+  net::quic::random_bytes(config->reset_secret.data(), config->reset_secret.size());
+  auto& limits = config->settings;
+  limits.max_streams_bidi = options.max_concurrent_streams;
+  limits.stream_window = options.stream_window;
+  limits.connection_window = options.connection_window;
+  limits.idle_timeout = or_zero(options.idle_timeout);
+  limits.keepalive = or_zero(options.keepalive_time);
+
+  auto accept = [shared = shared_](const std::shared_ptr<net::quic::QuicConnection>& quic) {
+    return shared->accept(quic, shared);
+  };
+  auto bind_to = endpoint;
+  for (std::size_t i = 0; i < pool.size(); ++i) {
+    auto ep = std::make_shared<net::quic::QuicEndpoint>(
+        pool.context(i), static_cast<std::uint8_t>(i), config, accept);
+    ep->bind(bind_to);
+    if (i == 0) {
+      local_ = ep->local_endpoint();
+      bind_to.port(local_.port());  // the other workers share the chosen port
+    }
+    endpoints_.push_back(std::move(ep));
+  }
+  std::vector<std::weak_ptr<net::quic::QuicEndpoint>> peers(endpoints_.begin(), endpoints_.end());
+  for (auto& ep : endpoints_) {
+    ep->set_peers(peers);
+    ep->start();
+  }
+}
+
+Http3Listener::~Http3Listener() {
+  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+    auto& ep = endpoints_[i];
+    if (pool_.context(i).stopped()) {
+      ep->shutdown();  // nothing runs there any more: safe from here
+    } else {
+      asio::post(ep->executor(), [ep] { ep->shutdown(); });
+    }
+  }
+}
+
+void Http3Listener::stop() {
+  for (auto& ep : endpoints_) {
+    asio::post(ep->executor(), [ep] { ep->stop_accepting(); });
+  }
+}
+
+void Http3Listener::drain() {
+  shared_->draining = true;
+  stop();
+  std::lock_guard lock(shared_->mutex);
+  for (const auto& conn : shared_->connections) {
+    // Each connection is drained on its own worker.
+    asio::post(conn->executor(), [c = conn] { c->drain(); });
+  }
+}
+
+std::size_t Http3Listener::open_connections() const { return shared_->open.load(); }
+
+}  // namespace triplex::http

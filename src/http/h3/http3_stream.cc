@@ -1,0 +1,237 @@
+#include "src/http/h3/http3_stream.h"
+
+#include <vector>
+
+#include "src/http/h3/http3_server_connection.h"
+
+namespace triplex::http {
+namespace {
+
+nghttp3_nv make_nv(const std::string& name, const std::string& value) {
+  return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
+          reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
+          value.size(), NGHTTP3_NV_FLAG_NONE};
+}
+
+nghttp3_ssize read_outbound_cb(nghttp3_conn*, std::int64_t, nghttp3_vec* vec, std::size_t veccnt,
+                               std::uint32_t* pflags, void*, void* stream_user_data) {
+  return static_cast<Http3Stream*>(stream_user_data)->read_outbound(vec, veccnt, pflags);
+}
+
+constexpr nghttp3_data_reader kBodyReader{read_outbound_cb};
+
+std::uint64_t h3_error_code(ResetReason reason) {
+  switch (reason) {
+    case ResetReason::kRefused:
+      return NGHTTP3_H3_REQUEST_REJECTED;
+    case ResetReason::kInternal:
+      return NGHTTP3_H3_INTERNAL_ERROR;
+    case ResetReason::kEnhanceYourCalm:
+      return NGHTTP3_H3_EXCESSIVE_LOAD;
+    case ResetReason::kProtocol:
+      return NGHTTP3_H3_MESSAGE_ERROR;
+    default:
+      return NGHTTP3_H3_REQUEST_CANCELLED;
+  }
+}
+
+ResetReason reason_of(std::uint64_t app_error_code) {
+  switch (app_error_code) {
+    case NGHTTP3_H3_REQUEST_REJECTED:
+      return ResetReason::kRefused;
+    case NGHTTP3_H3_EXCESSIVE_LOAD:
+      return ResetReason::kEnhanceYourCalm;
+    case NGHTTP3_H3_MESSAGE_ERROR:
+    case NGHTTP3_H3_GENERAL_PROTOCOL_ERROR:
+      return ResetReason::kProtocol;
+    case NGHTTP3_H3_INTERNAL_ERROR:
+      return ResetReason::kInternal;
+    default:
+      return ResetReason::kCancel;
+  }
+}
+
+}  // namespace
+
+Http3Stream::Http3Stream(Http3ServerConnection* connection, std::int64_t id,
+                         const asio::any_io_executor& executor)
+    : connection_(connection),
+      executor_(executor),
+      id_(id),
+      readable_(executor),
+      drained_(executor) {}
+
+const net::PeerInfo& Http3Stream::peer() const {
+  static const net::PeerInfo kGone;
+  return connection_ ? connection_->peer() : kGone;
+}
+
+asio::awaitable<bool> Http3Stream::read(std::string& out) {
+  for (;;) {
+    if (is_reset()) throw ExchangeReset(reset_);
+    if (!inbound_.empty()) {
+      std::size_t n = inbound_.size();
+      if (out.empty()) {
+        out.swap(inbound_);
+      } else {
+        out.append(inbound_);
+        inbound_.clear();
+      }
+      // Only now may the peer send as much again.
+      if (connection_) connection_->consume(id_, n);
+      co_return true;
+    }
+    if (request_ended_) co_return false;
+    co_await readable_.wait();
+  }
+}
+
+void Http3Stream::submit_head(const ResponseHead& head, bool with_body) {
+  if (connection_ == nullptr || head_sent_ || is_reset()) return;
+  head_sent_ = true;
+  std::string status = std::to_string(head.status);
+  static const std::string kStatus = ":status";
+  std::vector<nghttp3_nv> nva;
+  nva.reserve(head.headers.size() + extra_response_headers.size() + 1);
+  nva.push_back(make_nv(kStatus, status));
+  for (const auto& h : head.headers) nva.push_back(make_nv(h.name, h.value));
+  for (const auto& h : extra_response_headers) nva.push_back(make_nv(h.name, h.value));
+  // nghttp3 copies the fields; the body is read through kBodyReader.
+  nghttp3_conn_submit_response(connection_->session(), id_, nva.data(), nva.size(),
+                               with_body ? &kBodyReader : nullptr);
+  connection_->want_write();
+}
+
+void Http3Stream::send_head(ResponseHead head) { submit_head(head, true); }
+
+void Http3Stream::respond(ResponseHead head) {
+  finished_ = true;
+  submit_head(head, false);
+}
+
+void Http3Stream::resume() {
+  if (connection_ == nullptr) return;
+  nghttp3_conn_resume_stream(connection_->session(), id_);
+  connection_->want_write();
+}
+
+void Http3Stream::queue(std::string data) {
+  if (is_reset() || connection_ == nullptr || finished_) return;
+  if (!head_sent_) send_head({});
+  if (data.empty()) return;
+  unacked_ += data.size();
+  outbound_.push_back(std::move(data));
+  resume();
+}
+
+asio::awaitable<void> Http3Stream::write(std::string data) {
+  if (is_reset() || connection_ == nullptr) throw ExchangeReset(reset_);
+  queue(std::move(data));
+  while (unacked_ > (connection_ ? connection_->options().stream_write_buffer : 0)) {
+    if (is_reset() || connection_ == nullptr) throw ExchangeReset(reset_);
+    co_await drained_.wait();
+  }
+  if (is_reset()) throw ExchangeReset(reset_);
+}
+
+void Http3Stream::finish(Headers trailers) {
+  if (finished_ || connection_ == nullptr || is_reset()) return;
+  if (!head_sent_) send_head({});
+  finished_ = true;
+  trailers_ = std::move(trailers);
+  resume();
+}
+
+void Http3Stream::reset(ResetReason reason) {
+  if (is_reset() || closed_) return;
+  if (connection_) connection_->reset_stream(id_, h3_error_code(reason));
+  reset_ = reason;  // our own reset: no on_reset callback
+  readable_.notify();
+  drained_.notify();
+}
+
+nghttp3_ssize Http3Stream::read_outbound(nghttp3_vec* vec, std::size_t capacity,
+                                         std::uint32_t* flags) {
+  std::size_t n = 0;
+  while (n < capacity && unsent_index_ < outbound_.size()) {
+    std::string& chunk = outbound_[unsent_index_++];
+    vec[n].base = reinterpret_cast<std::uint8_t*>(chunk.data());
+    vec[n].len = chunk.size();
+    ++n;
+  }
+  if (unsent_index_ == outbound_.size() && finished_ && !eof_given_) {
+    eof_given_ = true;
+    *flags |= NGHTTP3_DATA_FLAG_EOF;
+    if (!trailers_.empty() && connection_) {
+      std::vector<nghttp3_nv> nva;
+      nva.reserve(trailers_.size());
+      for (const auto& h : trailers_) nva.push_back(make_nv(h.name, h.value));
+      *flags |= NGHTTP3_DATA_FLAG_NO_END_STREAM;
+      nghttp3_conn_submit_trailers(connection_->session(), id_, nva.data(), nva.size());
+    }
+    return static_cast<nghttp3_ssize>(n);
+  }
+  if (n == 0) return NGHTTP3_ERR_WOULDBLOCK;
+  return static_cast<nghttp3_ssize>(n);
+}
+
+void Http3Stream::on_acked(std::uint64_t size) {
+  unacked_ -= std::min<std::uint64_t>(size, unacked_);
+  while (size > 0 && !outbound_.empty()) {
+    std::size_t left = outbound_.front().size() - acked_in_front_;
+    if (size < left) {
+      acked_in_front_ += size;
+      break;
+    }
+    size -= left;
+    outbound_.pop_front();
+    acked_in_front_ = 0;
+    if (unsent_index_ > 0) --unsent_index_;
+  }
+  if (connection_ && unacked_ <= connection_->options().stream_write_buffer / 2) {
+    drained_.notify();
+  }
+}
+
+void Http3Stream::on_data(const std::uint8_t* data, std::size_t size) {
+  inbound_.append(reinterpret_cast<const char*>(data), size);
+  readable_.notify();
+}
+
+void Http3Stream::on_request_end() {
+  request_ended_ = true;
+  readable_.notify();
+}
+
+void Http3Stream::mark_reset(ResetReason reason) {
+  if (is_reset()) return;
+  reset_ = reason;
+  readable_.notify();
+  drained_.notify();
+  if (on_reset) on_reset(reason);
+}
+
+void Http3Stream::on_peer_reset(std::uint64_t app_error_code) {
+  // Nothing left to cut short, or the answer to our own STOP_SENDING after
+  // an early response.
+  if (finished_ && (request_ended_ || app_error_code == NGHTTP3_H3_NO_ERROR)) return;
+  mark_reset(reason_of(app_error_code));
+}
+
+void Http3Stream::on_closed(std::uint64_t app_error_code) {
+  closed_ = true;
+  // A stream that closes before our response ended was cut short.
+  if (app_error_code != NGHTTP3_H3_NO_ERROR || !finished_) {
+    mark_reset(app_error_code == NGHTTP3_H3_NO_ERROR ? ResetReason::kCancel
+                                                     : reason_of(app_error_code));
+  }
+  drained_.notify();
+}
+
+void Http3Stream::on_connection_lost() {
+  // Still open, so the response was not all delivered.
+  closed_ = true;
+  mark_reset(ResetReason::kConnectionLost);
+}
+
+}  // namespace triplex::http

@@ -1,0 +1,495 @@
+#include "src/net/quic/quic_connection.h"
+
+#include <gnutls/crypto.h>
+
+#include <asio/post.hpp>
+
+#include "src/net/quic/quic_endpoint.h"
+
+namespace triplex::net::quic {
+namespace {
+
+// Packets per write pass before other connections on the worker get a turn.
+constexpr std::size_t kMaxPacketsPerPass = 64;
+constexpr std::size_t kMaxVectors = 16;
+
+QuicConnection* self(void* user_data) { return static_cast<QuicConnection*>(user_data); }
+
+// ngtcp2 callbacks: each forwards to the connection or its application.
+int recv_stream_data_cb(ngtcp2_conn*, std::uint32_t flags, std::int64_t stream_id, std::uint64_t,
+                        const std::uint8_t* data, std::size_t datalen, void* ud, void*) {
+  QuicApplication* app = self(ud)->app();
+  if (app == nullptr) return 0;
+  bool fin = (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0;
+  return app->on_stream_data(stream_id, data, datalen, fin) ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+int acked_stream_data_offset_cb(ngtcp2_conn*, std::int64_t stream_id, std::uint64_t,
+                                std::uint64_t datalen, void* ud, void*) {
+  QuicApplication* app = self(ud)->app();
+  if (app == nullptr) return 0;
+  return app->on_stream_acked(stream_id, datalen) ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+int stream_close_cb(ngtcp2_conn*, std::uint32_t flags, std::int64_t stream_id,
+                    std::uint64_t app_error_code, void* ud, void*) {
+  QuicApplication* app = self(ud)->app();
+  if (app == nullptr) return 0;
+  std::optional<std::uint64_t> code;
+  if (flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET) code = app_error_code;
+  return app->on_stream_close(stream_id, code) ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+int stream_reset_cb(ngtcp2_conn*, std::int64_t stream_id, std::uint64_t,
+                    std::uint64_t app_error_code, void* ud, void*) {
+  QuicApplication* app = self(ud)->app();
+  if (app == nullptr) return 0;
+  return app->on_stream_reset(stream_id, app_error_code) ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+int stream_stop_sending_cb(ngtcp2_conn*, std::int64_t stream_id, std::uint64_t app_error_code,
+                           void* ud, void*) {
+  QuicApplication* app = self(ud)->app();
+  if (app == nullptr) return 0;
+  return app->on_stream_stop_sending(stream_id, app_error_code) ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+int extend_max_remote_streams_bidi_cb(ngtcp2_conn*, std::uint64_t max_streams, void* ud) {
+  if (QuicApplication* app = self(ud)->app()) app->on_max_remote_streams_bidi(max_streams);
+  return 0;
+}
+
+int extend_max_stream_data_cb(ngtcp2_conn*, std::int64_t stream_id, std::uint64_t, void* ud,
+                              void*) {
+  QuicApplication* app = self(ud)->app();
+  if (app == nullptr) return 0;
+  return app->on_stream_writable(stream_id) ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+void rand_cb(std::uint8_t* dest, std::size_t destlen, const ngtcp2_rand_ctx*) {
+  // Only for non-cryptographic uses (padding, GREASE, PATH_CHALLENGE is separate).
+  gnutls_rnd(GNUTLS_RND_NONCE, dest, destlen);
+}
+
+int get_new_connection_id_cb(ngtcp2_conn*, ngtcp2_cid* cid, std::uint8_t* token, std::size_t cidlen,
+                             void* ud) {
+  return self(ud)->on_new_connection_id(cid, token, cidlen);
+}
+
+int remove_connection_id_cb(ngtcp2_conn*, const ngtcp2_cid* cid, void* ud) {
+  return self(ud)->on_remove_connection_id(cid);
+}
+
+int handshake_completed_cb(ngtcp2_conn*, void* ud) { return self(ud)->on_handshake_completed(); }
+
+int recv_tx_key_cb(ngtcp2_conn*, ngtcp2_crypto_level level, void* ud) {
+  return self(ud)->on_tx_key(level);
+}
+
+ngtcp2_conn* get_conn_cb(ngtcp2_crypto_conn_ref* ref) {
+  return static_cast<QuicConnection*>(ref->user_data)->native();
+}
+
+ngtcp2_callbacks make_callbacks() {
+  ngtcp2_callbacks cb{};
+  cb.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
+  cb.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
+  cb.handshake_completed = handshake_completed_cb;
+  cb.encrypt = ngtcp2_crypto_encrypt_cb;
+  cb.decrypt = ngtcp2_crypto_decrypt_cb;
+  cb.hp_mask = ngtcp2_crypto_hp_mask_cb;
+  cb.recv_stream_data = recv_stream_data_cb;
+  cb.acked_stream_data_offset = acked_stream_data_offset_cb;
+  cb.stream_close = stream_close_cb;
+  cb.rand = rand_cb;
+  cb.get_new_connection_id = get_new_connection_id_cb;
+  cb.remove_connection_id = remove_connection_id_cb;
+  cb.update_key = ngtcp2_crypto_update_key_cb;
+  cb.stream_reset = stream_reset_cb;
+  cb.extend_max_remote_streams_bidi = extend_max_remote_streams_bidi_cb;
+  cb.extend_max_stream_data = extend_max_stream_data_cb;
+  cb.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
+  cb.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
+  cb.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
+  cb.stream_stop_sending = stream_stop_sending_cb;
+  cb.version_negotiation = ngtcp2_crypto_version_negotiation_cb;
+  cb.recv_tx_key = recv_tx_key_cb;
+  return cb;
+}
+
+ngtcp2_duration to_duration(std::chrono::milliseconds ms) {
+  return static_cast<ngtcp2_duration>(ms.count()) * NGTCP2_MILLISECONDS;
+}
+
+}  // namespace
+
+std::shared_ptr<QuicConnection> QuicConnection::accept(std::shared_ptr<QuicEndpoint> endpoint,
+                                                       const ngtcp2_pkt_hd& hd,
+                                                       const PathStorage& path) {
+  std::shared_ptr<QuicConnection> conn(new QuicConnection(std::move(endpoint)));
+  if (!conn->init(hd, path)) return nullptr;
+  return conn;
+}
+
+QuicConnection::QuicConnection(std::shared_ptr<QuicEndpoint> endpoint)
+    : endpoint_(std::move(endpoint)), timer_(endpoint_->executor()) {}
+
+QuicConnection::~QuicConnection() {
+  if (conn_ != nullptr) ngtcp2_conn_del(conn_);
+}
+
+bool QuicConnection::init(const ngtcp2_pkt_hd& hd, const PathStorage& path) {
+  const QuicSettings& limits = endpoint_->config().settings;
+  path_ = path;
+
+  ngtcp2_settings settings;
+  ngtcp2_settings_default(&settings);
+  settings.initial_ts = now_ts();
+  settings.handshake_timeout = to_duration(limits.handshake_timeout);
+
+  ngtcp2_cid scid;
+  ngtcp2_transport_params params;
+  ngtcp2_transport_params_default(&params);
+  endpoint_->new_cid(scid, params.stateless_reset_token);
+  params.stateless_reset_token_present = 1;
+  params.original_dcid = hd.dcid;
+  params.initial_max_stream_data_bidi_local = limits.stream_window;
+  params.initial_max_stream_data_bidi_remote = limits.stream_window;
+  params.initial_max_stream_data_uni = limits.uni_stream_window;
+  params.initial_max_data = limits.connection_window;
+  params.initial_max_streams_bidi = limits.max_streams_bidi;
+  params.initial_max_streams_uni = limits.max_streams_uni;
+  params.max_idle_timeout = to_duration(limits.idle_timeout);
+  params.active_connection_id_limit = 4;
+  params.grease_quic_bit = 1;
+
+  ngtcp2_callbacks callbacks = make_callbacks();
+  PathStorage storage = path;
+  ngtcp2_path view = storage.view();
+  if (ngtcp2_conn_server_new(&conn_, &hd.scid, &scid, &view, hd.version, &callbacks, &settings,
+                             &params, nullptr, this) != 0) {
+    conn_ = nullptr;
+    return false;
+  }
+  conn_ref_.get_conn = get_conn_cb;
+  conn_ref_.user_data = this;
+  if (!tls_.init(*endpoint_->config().tls, &conn_ref_)) return false;
+  ngtcp2_conn_set_tls_native_handle(conn_, tls_.native());
+  if (limits.keepalive.count() > 0) {
+    ngtcp2_conn_set_keep_alive_timeout(conn_, to_duration(limits.keepalive));
+  }
+  // The client's first DCID routes its retransmitted Initials (and 0-RTT)
+  // until it switches to ours.
+  cids_.emplace_back(hd.dcid);
+  cids_.emplace_back(scid);
+  return true;
+}
+
+asio::any_io_executor QuicConnection::executor() const { return endpoint_->executor(); }
+
+std::chrono::nanoseconds QuicConnection::pto() const {
+  return std::chrono::nanoseconds(conn_ ? ngtcp2_conn_get_pto(conn_) : NGTCP2_SECONDS);
+}
+
+void QuicConnection::on_datagram(PathStorage& path, std::uint8_t ecn, const std::uint8_t* data,
+                                 std::size_t size) {
+  switch (state_) {
+    case State::kClosing:
+      // Repeat our CONNECTION_CLOSE, less and less often (1st, 2nd, 4th...).
+      ++packets_while_closing_;
+      if ((packets_while_closing_ & (packets_while_closing_ - 1)) == 0) {
+        ngtcp2_path view = close_path_.view();
+        endpoint_->send(view, close_ecn_, close_packet_.data(), close_packet_.size());
+      }
+      return;
+    case State::kDraining:
+    case State::kClosed:
+      return;
+    case State::kOpen:
+      break;
+  }
+  ngtcp2_path view = path.view();
+  ngtcp2_pkt_info info{};
+  info.ecn = ecn;
+  // The whole datagram, coalesced packets included: ngtcp2 counts what it
+  // receives on a path for the anti-amplification limit.
+  int rv = ngtcp2_conn_read_pkt(conn_, &view, &info, data, size, now_ts());
+  if (rv != 0) handle_error(rv);
+}
+
+void QuicConnection::handle_error(int liberr) {
+  switch (liberr) {
+    case NGTCP2_ERR_DRAINING:
+      start_draining();
+      return;
+    case NGTCP2_ERR_DROP_CONN:
+    case NGTCP2_ERR_IDLE_CLOSE:
+    case NGTCP2_ERR_HANDSHAKE_TIMEOUT:
+      drop();
+      return;
+    case NGTCP2_ERR_CRYPTO:
+      if (!error_set_) {
+        ngtcp2_connection_close_error_set_transport_error_tls_alert(
+            &error_, ngtcp2_conn_get_tls_alert(conn_), nullptr, 0);
+        error_set_ = true;
+      }
+      break;
+    default:
+      if (!error_set_) {
+        ngtcp2_connection_close_error_set_transport_error_liberr(&error_, liberr, nullptr, 0);
+        error_set_ = true;
+      }
+      break;
+  }
+  start_closing();
+}
+
+void QuicConnection::set_application_error(std::uint64_t app_error_code) {
+  if (error_set_) return;
+  ngtcp2_connection_close_error_set_application_error(&error_, app_error_code, nullptr, 0);
+  error_set_ = true;
+}
+
+void QuicConnection::close(std::uint64_t app_error_code) {
+  if (state_ != State::kOpen) return;
+  set_application_error(app_error_code);
+  asio::post(executor(), [self = shared_from_this()] { self->start_closing(); });
+}
+
+void QuicConnection::schedule_write() {
+  if (write_posted_ || state_ != State::kOpen) return;
+  write_posted_ = true;
+  asio::post(executor(), [self = shared_from_this()] {
+    self->write_posted_ = false;
+    self->write_packets();
+  });
+}
+
+bool QuicConnection::send(const ngtcp2_path& path, std::uint8_t ecn, const std::uint8_t* data,
+                          std::size_t size) {
+  if (endpoint_->send(path, ecn, data, size) == QuicEndpoint::SendResult::kSent) return true;
+  Blocked blocked;
+  blocked.path.assign(path);
+  blocked.ecn = ecn;
+  blocked.data.assign(data, data + size);
+  blocked_ = std::move(blocked);
+  endpoint_->wait_writable(weak_from_this());
+  return false;
+}
+
+void QuicConnection::on_writable() {
+  if (!blocked_ || state_ == State::kClosed) return;
+  Blocked blocked = std::move(*blocked_);
+  blocked_.reset();
+  ngtcp2_path view = blocked.path.view();
+  if (send(view, blocked.ecn, blocked.data.data(), blocked.data.size())) write_packets();
+}
+
+void QuicConnection::write_packets() {
+  if (state_ != State::kOpen || blocked_) return;
+  std::size_t max_size = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_);
+  if (send_buffer_.size() < max_size) send_buffer_.resize(max_size);
+  ngtcp2_path_storage ps;
+  ngtcp2_path_storage_zero(&ps);
+  ngtcp2_pkt_info info{};
+  ngtcp2_tstamp ts = now_ts();
+  std::size_t packets = 0;
+  for (;;) {
+    std::int64_t stream_id = -1;
+    bool fin = false;
+    std::array<ngtcp2_vec, kMaxVectors> vec{};
+    std::ptrdiff_t count = 0;
+    if (app_ != nullptr && ngtcp2_conn_get_max_data_left(conn_) > 0) {
+      count = app_->pull_stream_data(stream_id, fin, vec.data(), vec.size());
+      if (count < 0) {
+        start_closing();
+        return;
+      }
+    }
+    std::uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
+    if (fin) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
+    ngtcp2_ssize accepted = -1;
+    ngtcp2_ssize n = ngtcp2_conn_writev_stream(conn_, &ps.path, &info, send_buffer_.data(),
+                                               max_size, &accepted, flags, stream_id, vec.data(),
+                                               static_cast<std::size_t>(count), ts);
+    if (n < 0) {
+      switch (n) {
+        case NGTCP2_ERR_STREAM_DATA_BLOCKED:
+          if (app_ != nullptr) app_->on_stream_blocked(stream_id);
+          continue;
+        case NGTCP2_ERR_STREAM_SHUT_WR:
+          if (app_ != nullptr) app_->on_stream_write_closed(stream_id);
+          continue;
+        case NGTCP2_ERR_WRITE_MORE:
+          if (app_ != nullptr &&
+              !app_->on_stream_data_written(stream_id, static_cast<std::size_t>(accepted))) {
+            start_closing();
+            return;
+          }
+          continue;
+        default:
+          handle_error(static_cast<int>(n));
+          return;
+      }
+    }
+    if (accepted >= 0 && app_ != nullptr &&
+        !app_->on_stream_data_written(stream_id, static_cast<std::size_t>(accepted))) {
+      start_closing();
+      return;
+    }
+    if (n == 0) break;  // nothing more, or congestion-limited
+    if (!send(ps.path, info.ecn, send_buffer_.data(), static_cast<std::size_t>(n))) break;
+    if (++packets == kMaxPacketsPerPass) {
+      schedule_write();
+      break;
+    }
+  }
+  ngtcp2_conn_update_pkt_tx_time(conn_, ts);
+  arm_timer();
+}
+
+void QuicConnection::arm_timer() {
+  if (state_ != State::kOpen) return;
+  ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn_);
+  if (expiry == UINT64_MAX) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_at(to_time_point(expiry));
+  wait_timer();
+}
+
+void QuicConnection::wait_timer() {
+  // A wait that already completed is not cancelled by re-arming: the
+  // generation tells a stale completion from the current one.
+  auto generation = ++timer_generation_;
+  timer_.async_wait([weak = weak_from_this(), generation](const asio::error_code& ec) {
+    if (ec) return;
+    auto conn = weak.lock();
+    if (conn && conn->timer_generation_ == generation) conn->on_timer();
+  });
+}
+
+void QuicConnection::arm_period_timer() {
+  // Closing and draining last three PTOs (RFC 9000 section 10.2).
+  timer_.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(3 * pto()));
+  wait_timer();
+}
+
+void QuicConnection::on_timer() {
+  if (state_ == State::kClosing || state_ == State::kDraining) {
+    finish();
+    return;
+  }
+  if (state_ != State::kOpen) return;
+  int rv = ngtcp2_conn_handle_expiry(conn_, now_ts());
+  if (rv != 0) {
+    handle_error(rv);
+    return;
+  }
+  write_packets();
+}
+
+void QuicConnection::start_closing() {
+  if (state_ != State::kOpen) return;
+  if (!error_set_) {
+    ngtcp2_connection_close_error_set_transport_error(&error_, NGTCP2_INTERNAL_ERROR, nullptr, 0);
+    error_set_ = true;
+  }
+  if (error_.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_TRANSPORT_IDLE_CLOSE) {
+    drop();
+    return;
+  }
+  blocked_.reset();  // nothing else goes out after CONNECTION_CLOSE
+  ngtcp2_path_storage ps;
+  ngtcp2_path_storage_zero(&ps);
+  ngtcp2_pkt_info info{};
+  close_packet_.resize(std::max<std::size_t>(NGTCP2_MAX_UDP_PAYLOAD_SIZE,
+                                             ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_)));
+  ngtcp2_ssize n = ngtcp2_conn_write_connection_close(conn_, &ps.path, &info, close_packet_.data(),
+                                                      close_packet_.size(), &error_, now_ts());
+  if (n <= 0) {
+    drop();  // nothing can be said at this stage
+    return;
+  }
+  close_packet_.resize(static_cast<std::size_t>(n));
+  close_path_.assign(ps.path);
+  close_ecn_ = info.ecn;
+  state_ = State::kClosing;
+  packets_while_closing_ = 0;
+  endpoint_->send(ps.path, close_ecn_, close_packet_.data(), close_packet_.size());
+  notify_closed();
+  arm_period_timer();
+}
+
+void QuicConnection::start_draining() {
+  if (state_ != State::kOpen) return;
+  state_ = State::kDraining;
+  blocked_.reset();
+  notify_closed();
+  arm_period_timer();
+}
+
+void QuicConnection::drop() {
+  if (state_ == State::kClosed) return;
+  notify_closed();
+  finish();
+}
+
+void QuicConnection::abandon() {
+  if (state_ == State::kClosed) return;
+  notify_closed();
+  state_ = State::kClosed;
+  timer_.cancel();
+  blocked_.reset();
+}
+
+void QuicConnection::finish() {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  timer_.cancel();
+  blocked_.reset();
+  auto keep = shared_from_this();  // the map may hold the last reference
+  for (const auto& cid : cids_) endpoint_->remove_cid(cid);
+  cids_.clear();
+}
+
+void QuicConnection::notify_closed() {
+  if (app_notified_) return;
+  app_notified_ = true;
+  if (app_ != nullptr) app_->on_connection_closed();
+}
+
+int QuicConnection::on_handshake_completed() {
+  // A ticket for resumption; a failure only costs the client a full handshake.
+  tls_.send_session_ticket();
+  return 0;
+}
+
+int QuicConnection::on_tx_key(ngtcp2_crypto_level level) {
+  if (level != NGTCP2_CRYPTO_LEVEL_APPLICATION || app_ == nullptr) return 0;
+  return app_->on_ready() ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+int QuicConnection::on_new_connection_id(ngtcp2_cid* cid, std::uint8_t* token, std::size_t cidlen) {
+  if (cidlen != kCidLength) return NGTCP2_ERR_CALLBACK_FAILURE;
+  endpoint_->new_cid(*cid, token);
+  CidKey key(*cid);
+  cids_.push_back(key);
+  endpoint_->add_cid(key, shared_from_this());
+  return 0;
+}
+
+int QuicConnection::on_remove_connection_id(const ngtcp2_cid* cid) {
+  CidKey key(*cid);
+  for (auto it = cids_.begin(); it != cids_.end(); ++it) {
+    if (*it == key) {
+      cids_.erase(it);
+      endpoint_->remove_cid(key);
+      break;
+    }
+  }
+  return 0;
+}
+
+}  // namespace triplex::net::quic

@@ -1,0 +1,346 @@
+#include "src/net/quic/quic_endpoint.h"
+
+#include <netinet/ip.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/ip/v6_only.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <cerrno>
+
+#include "src/net/quic/quic_connection.h"
+
+namespace triplex::net::quic {
+namespace {
+
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+// Datagrams read per wake-up before other work on the worker gets a turn.
+constexpr int kMaxDatagramsPerWake = 64;
+constexpr std::size_t kMaxDatagram = 65536;
+constexpr std::size_t kMaxResetsPerSecond = 100;
+// RFC 9000 section 14.1: clients pad Initials to 1200 bytes; smaller
+// datagrams never get a Version Negotiation.
+constexpr std::size_t kMinInitialSize = 1200;
+
+void set_int_option(int fd, int level, int name, int value) {
+  ::setsockopt(fd, level, name, &value, sizeof(value));
+}
+
+}  // namespace
+
+QuicEndpoint::QuicEndpoint(asio::io_context& io, std::uint8_t worker,
+                           std::shared_ptr<const Config> config, AcceptHandler on_accept)
+    : socket_(io), worker_(worker), config_(std::move(config)), on_accept_(std::move(on_accept)) {}
+
+QuicEndpoint::~QuicEndpoint() = default;
+
+void QuicEndpoint::bind(const asio::ip::udp::endpoint& endpoint) {
+  socket_.open(endpoint.protocol());
+  socket_.set_option(asio::socket_base::reuse_address(true));
+  socket_.set_option(ReusePort(true));
+  ipv6_ = endpoint.address().is_v6();
+  int fd = socket_.native_handle();
+  if (ipv6_) {
+    // "::" serves IPv4 too (as mapped addresses).
+    socket_.set_option(asio::ip::v6_only(false));
+    set_int_option(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+    set_int_option(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
+  } else {
+    set_int_option(fd, IPPROTO_IP, IP_PKTINFO, 1);
+    set_int_option(fd, IPPROTO_IP, IP_RECVTOS, 1);
+  }
+  // Path MTU discovery is ngtcp2's job; the kernel must not fragment.
+  if (ipv6_) {
+    set_int_option(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE);
+  } else {
+    set_int_option(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE);
+  }
+  socket_.bind(endpoint);
+  socket_.non_blocking(true);
+  local_ = socket_.local_endpoint();
+  wildcard_ = local_.address().is_unspecified();
+}
+
+void QuicEndpoint::start() {
+  asio::co_spawn(socket_.get_executor(), receive_loop(), asio::detached);
+}
+
+void QuicEndpoint::shutdown() {
+  accepting_ = false;
+  asio::error_code ec;
+  socket_.close(ec);
+  auto connections = std::move(connections_);
+  connections_.clear();
+  for (auto& [cid, conn] : connections) conn->abandon();
+  waiting_writable_.clear();
+}
+
+asio::awaitable<void> QuicEndpoint::receive_loop() {
+  auto keep = shared_from_this();
+  std::vector<std::uint8_t> buffer(kMaxDatagram);
+  while (socket_.is_open()) {
+    auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kNoThrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !socket_.is_open()) co_return;
+      continue;
+    }
+    for (int i = 0; i < kMaxDatagramsPerWake && socket_.is_open(); ++i) {
+      Datagram datagram;
+      int got = receive(buffer, datagram);
+      if (got == 0) break;
+      if (got > 0) on_datagram(datagram, false);
+    }
+  }
+}
+
+int QuicEndpoint::receive(std::vector<std::uint8_t>& buffer, Datagram& out) {
+  iovec iov{buffer.data(), buffer.size()};
+  alignas(cmsghdr) std::uint8_t control[CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_name = out.path.remote.get();
+  msg.msg_namelen = sizeof(out.path.remote.storage);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = ::recvmsg(socket_.native_handle(), &msg, MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+  if (msg.msg_flags & MSG_TRUNC) return -1;
+  out.path.remote.length = msg.msg_namelen;
+  out.path.local = SocketAddress::from(local_);
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && !ipv6_) {
+      in_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(c), sizeof(info));
+      reinterpret_cast<sockaddr_in*>(out.path.local.get())->sin_addr = info.ipi_addr;
+    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
+      out.ecn = *CMSG_DATA(c) & IPTOS_ECN_MASK;
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && ipv6_) {
+      in6_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(c), sizeof(info));
+      reinterpret_cast<sockaddr_in6*>(out.path.local.get())->sin6_addr = info.ipi6_addr;
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS) {
+      int tclass = 0;
+      std::memcpy(&tclass, CMSG_DATA(c), sizeof(tclass));
+      out.ecn = static_cast<std::uint8_t>(tclass & IPTOS_ECN_MASK);
+    }
+  }
+  out.data = buffer.data();
+  out.size = static_cast<std::size_t>(n);
+  return 1;
+}
+
+void QuicEndpoint::on_datagram(Datagram& datagram, bool handed_over) {
+  ngtcp2_version_cid vc;
+  int rv = ngtcp2_pkt_decode_version_cid(&vc, datagram.data, datagram.size, kCidLength);
+  if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
+    send_version_negotiation(vc, datagram);
+    return;
+  }
+  if (rv != 0 || vc.dcidlen > NGTCP2_MAX_CIDLEN) return;
+  auto it = connections_.find(CidKey(vc.dcid, vc.dcidlen));
+  if (it != connections_.end()) {
+    auto conn = it->second;
+    conn->on_datagram(datagram.path, datagram.ecn, datagram.data, datagram.size);
+    conn->write_packets();
+    return;
+  }
+  if (!handed_over && hand_over(vc, datagram)) return;
+  if ((datagram.data[0] & 0x80) == 0) {
+    // A short-header packet for a connection we do not know (any more).
+    send_stateless_reset(vc, datagram);
+    return;
+  }
+  ngtcp2_pkt_hd hd;
+  if (ngtcp2_accept(&hd, datagram.data, datagram.size) != 0) return;  // 0-RTT, junk: drop
+  accept_initial(datagram, hd);
+}
+
+bool QuicEndpoint::hand_over(const ngtcp2_version_cid& vc, const Datagram& datagram) {
+  // Our connection IDs name their worker in the first byte.
+  if (vc.dcidlen != kCidLength || vc.dcid[0] == worker_ || vc.dcid[0] >= peers_.size()) {
+    return false;
+  }
+  auto peer = peers_[vc.dcid[0]].lock();
+  if (!peer) return false;
+  auto copy =
+      std::make_shared<std::vector<std::uint8_t>>(datagram.data, datagram.data + datagram.size);
+  asio::post(peer->executor(), [peer, copy, path = datagram.path, ecn = datagram.ecn]() mutable {
+    Datagram handed;
+    handed.path = path;
+    handed.ecn = ecn;
+    handed.data = copy->data();
+    handed.size = copy->size();
+    peer->on_datagram(handed, true);
+  });
+  return true;
+}
+
+void QuicEndpoint::accept_initial(Datagram& datagram, const ngtcp2_pkt_hd& hd) {
+  if (!accepting_) {
+    send_refusal(hd, datagram);
+    return;
+  }
+  auto conn = QuicConnection::accept(shared_from_this(), hd, datagram.path);
+  if (!conn) return;
+  if (!on_accept_ || !on_accept_(conn)) {
+    conn->abandon();
+    send_refusal(hd, datagram);
+    return;
+  }
+  for (const auto& cid : conn->cids()) add_cid(cid, conn);
+  conn->on_datagram(datagram.path, datagram.ecn, datagram.data, datagram.size);
+  conn->write_packets();
+}
+
+void QuicEndpoint::send_version_negotiation(const ngtcp2_version_cid& vc, Datagram& datagram) {
+  if (datagram.size < kMinInitialSize) return;
+  std::uint8_t grease;
+  random_bytes(&grease, 1);
+  // A reserved version (0x?a?a?a?a) keeps clients from relying on the list.
+  std::uint32_t versions[] = {0x0a1a2a3au | ((grease & 0xf0u) << 24), NGTCP2_PROTO_VER_V1};
+  std::array<std::uint8_t, NGTCP2_MAX_UDP_PAYLOAD_SIZE> packet;
+  ngtcp2_ssize n = ngtcp2_pkt_write_version_negotiation(packet.data(), packet.size(), grease,
+                                                        vc.scid, vc.scidlen, vc.dcid, vc.dcidlen,
+                                                        versions, std::size(versions));
+  if (n <= 0) return;
+  ngtcp2_path path = datagram.path.view();
+  send(path, 0, packet.data(), static_cast<std::size_t>(n));
+}
+
+void QuicEndpoint::send_stateless_reset(const ngtcp2_version_cid& vc, Datagram& datagram) {
+  // Only for what could be one of our short-header packets, and always
+  // smaller than it so that resets cannot loop between two endpoints.
+  if (vc.dcidlen != kCidLength || datagram.size < kCidLength + 22) return;
+  ngtcp2_tstamp now = now_ts();
+  if (now - reset_window_start_ > NGTCP2_SECONDS) {
+    reset_window_start_ = now;
+    resets_this_second_ = 0;
+  }
+  if (++resets_this_second_ > kMaxResetsPerSecond) return;
+  ngtcp2_cid cid;
+  ngtcp2_cid_init(&cid, vc.dcid, vc.dcidlen);
+  std::uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN];
+  reset_token(cid, token);
+  std::size_t rand_size = std::min<std::size_t>(
+      NGTCP2_MAX_CIDLEN + 6, datagram.size - NGTCP2_STATELESS_RESET_TOKENLEN - 2);
+  std::uint8_t rand[NGTCP2_MAX_CIDLEN + 6];
+  random_bytes(rand, rand_size);
+  std::array<std::uint8_t, 64> packet;
+  ngtcp2_ssize n =
+      ngtcp2_pkt_write_stateless_reset(packet.data(), packet.size(), token, rand, rand_size);
+  if (n <= 0) return;
+  ngtcp2_path path = datagram.path.view();
+  send(path, 0, packet.data(), static_cast<std::size_t>(n));
+}
+
+void QuicEndpoint::send_refusal(const ngtcp2_pkt_hd& hd, Datagram& datagram) {
+  // CONNECTION_CLOSE(CONNECTION_REFUSED) in an Initial, without any state;
+  // its keys derive from the client's first DCID.
+  std::array<std::uint8_t, NGTCP2_MAX_UDP_PAYLOAD_SIZE> packet;
+  ngtcp2_ssize n =
+      ngtcp2_crypto_write_connection_close(packet.data(), packet.size(), hd.version, &hd.scid,
+                                           &hd.dcid, NGTCP2_CONNECTION_REFUSED, nullptr, 0);
+  if (n <= 0) return;
+  ngtcp2_path path = datagram.path.view();
+  send(path, 0, packet.data(), static_cast<std::size_t>(n));
+}
+
+void QuicEndpoint::set_ecn(std::uint8_t ecn) {
+  if (ecn_ == ecn) return;
+  ecn_ = ecn;
+  int fd = socket_.native_handle();
+  if (ipv6_) set_int_option(fd, IPPROTO_IPV6, IPV6_TCLASS, ecn);
+  // Mapped IPv4 traffic on an IPv6 socket takes the IPv4 option.
+  set_int_option(fd, IPPROTO_IP, IP_TOS, ecn);
+}
+
+QuicEndpoint::SendResult QuicEndpoint::send(const ngtcp2_path& path, std::uint8_t ecn,
+                                            const std::uint8_t* data, std::size_t size) {
+  if (!socket_.is_open()) return SendResult::kSent;  // dropped: we are going away
+  set_ecn(ecn);
+  iovec iov{const_cast<std::uint8_t*>(data), size};
+  msghdr msg{};
+  msg.msg_name = path.remote.addr;
+  msg.msg_namelen = path.remote.addrlen;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) std::uint8_t control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
+  if (wildcard_) {
+    // Answer from the address the client wrote to.
+    msg.msg_control = control;
+    cmsghdr* c = reinterpret_cast<cmsghdr*>(control);
+    if (ipv6_) {
+      in6_pktinfo info{};
+      info.ipi6_addr = reinterpret_cast<const sockaddr_in6*>(path.local.addr)->sin6_addr;
+      c->cmsg_level = IPPROTO_IPV6;
+      c->cmsg_type = IPV6_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof(info));
+      std::memcpy(CMSG_DATA(c), &info, sizeof(info));
+      msg.msg_controllen = CMSG_SPACE(sizeof(info));
+    } else {
+      in_pktinfo info{};
+      info.ipi_spec_dst = reinterpret_cast<const sockaddr_in*>(path.local.addr)->sin_addr;
+      c->cmsg_level = IPPROTO_IP;
+      c->cmsg_type = IP_PKTINFO;
+      c->cmsg_len = CMSG_LEN(sizeof(info));
+      std::memcpy(CMSG_DATA(c), &info, sizeof(info));
+      msg.msg_controllen = CMSG_SPACE(sizeof(info));
+    }
+  }
+  ssize_t n;
+  do {
+    n = ::sendmsg(socket_.native_handle(), &msg, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return SendResult::kBlocked;
+  // Other errors lose the datagram; QUIC recovers from loss.
+  return SendResult::kSent;
+}
+
+void QuicEndpoint::wait_writable(std::weak_ptr<QuicConnection> connection) {
+  waiting_writable_.push_back(std::move(connection));
+  if (write_wait_armed_) return;
+  write_wait_armed_ = true;
+  socket_.async_wait(asio::socket_base::wait_write,
+                     [self = shared_from_this()](const asio::error_code&) {
+                       self->write_wait_armed_ = false;
+                       self->flush_writable();
+                     });
+}
+
+void QuicEndpoint::flush_writable() {
+  auto waiting = std::move(waiting_writable_);
+  waiting_writable_.clear();
+  for (auto& weak : waiting) {
+    if (auto conn = weak.lock()) conn->on_writable();
+  }
+}
+
+void QuicEndpoint::add_cid(const CidKey& cid, const std::shared_ptr<QuicConnection>& connection) {
+  connections_[cid] = connection;
+}
+
+void QuicEndpoint::remove_cid(const CidKey& cid) { connections_.erase(cid); }
+
+void QuicEndpoint::new_cid(ngtcp2_cid& cid, std::uint8_t* token) {
+  cid.datalen = kCidLength;
+  do {
+    cid.data[0] = worker_;
+    random_bytes(cid.data + 1, kCidLength - 1);
+  } while (connections_.count(CidKey(cid)) != 0);
+  reset_token(cid, token);
+}
+
+void QuicEndpoint::reset_token(const ngtcp2_cid& cid, std::uint8_t* token) const {
+  ngtcp2_crypto_generate_stateless_reset_token(token, config_->reset_secret.data(),
+                                               config_->reset_secret.size(), &cid);
+}
+
+}  // namespace triplex::net::quic

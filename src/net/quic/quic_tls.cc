@@ -1,0 +1,104 @@
+#include "src/net/quic/quic_tls.h"
+
+#include <ngtcp2/ngtcp2_crypto_gnutls.h>
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace triplex::net::quic {
+namespace {
+
+// TLS 1.3 only (QUIC requires it), the AEADs QUIC defines, and no middlebox
+// compatibility mode (RFC 9001 section 8.4).
+constexpr const char* kPriority =
+    "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:"
+    "+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-CCM:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:"
+    "+GROUP-SECP384R1:+GROUP-SECP521R1";
+constexpr std::string_view kAlpnH3 = "h3";
+
+std::runtime_error tls_error(const char* what, int rv) {
+  return std::runtime_error(std::string("QUIC TLS: ") + what + ": " + gnutls_strerror(rv));
+}
+
+gnutls_datum_t datum(const std::string& text) {
+  return {reinterpret_cast<unsigned char*>(const_cast<char*>(text.data())),
+          static_cast<unsigned int>(text.size())};
+}
+
+// After the ClientHello: the client must have offered h3.
+int check_alpn(gnutls_session_t session, unsigned int, unsigned int, unsigned int,
+               const gnutls_datum_t*) {
+  gnutls_datum_t selected;
+  if (gnutls_alpn_get_selected_protocol(session, &selected) != 0) {
+    return GNUTLS_E_NO_APPLICATION_PROTOCOL;
+  }
+  std::string_view alpn(reinterpret_cast<const char*>(selected.data), selected.size);
+  return alpn == kAlpnH3 ? 0 : GNUTLS_E_NO_APPLICATION_PROTOCOL;
+}
+
+}  // namespace
+
+QuicTlsContext::QuicTlsContext(const PemCredentials& pem) {
+  int rv = gnutls_certificate_allocate_credentials(&credentials_);
+  if (rv != 0) throw tls_error("credentials", rv);
+  gnutls_datum_t cert = datum(pem.cert_pem);
+  gnutls_datum_t key = datum(pem.key_pem);
+  rv = gnutls_certificate_set_x509_key_mem(credentials_, &cert, &key, GNUTLS_X509_FMT_PEM);
+  if (rv < 0) {
+    gnutls_certificate_free_credentials(credentials_);
+    throw tls_error("certificate and key", rv);
+  }
+  rv = gnutls_priority_init(&priority_, kPriority, nullptr);
+  if (rv != 0) {
+    gnutls_certificate_free_credentials(credentials_);
+    throw tls_error("priorities", rv);
+  }
+  rv = gnutls_session_ticket_key_generate(&ticket_key_);
+  if (rv != 0) {
+    gnutls_priority_deinit(priority_);
+    gnutls_certificate_free_credentials(credentials_);
+    throw tls_error("session ticket key", rv);
+  }
+}
+
+QuicTlsContext::~QuicTlsContext() {
+  if (ticket_key_.data != nullptr) {
+    gnutls_memset(ticket_key_.data, 0, ticket_key_.size);
+    gnutls_free(ticket_key_.data);
+  }
+  gnutls_priority_deinit(priority_);
+  gnutls_certificate_free_credentials(credentials_);
+}
+
+QuicTlsSession::~QuicTlsSession() {
+  if (session_ != nullptr) gnutls_deinit(session_);
+}
+
+bool QuicTlsSession::init(const QuicTlsContext& context, ngtcp2_crypto_conn_ref* conn_ref) {
+  if (gnutls_init(&session_,
+                  GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET | GNUTLS_NO_END_OF_EARLY_DATA) != 0) {
+    session_ = nullptr;
+    return false;
+  }
+  if (gnutls_priority_set(session_, context.priority()) != 0) return false;
+  // Installs the secret, handshake-read and alert callbacks and the
+  // quic_transport_parameters extension; they reach ngtcp2 via conn_ref.
+  if (ngtcp2_crypto_gnutls_configure_server_session(session_) != 0) return false;
+  gnutls_session_set_ptr(session_, conn_ref);
+  if (gnutls_session_ticket_enable_server(session_, context.ticket_key()) != 0) return false;
+  gnutls_handshake_set_hook_function(session_, GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_POST,
+                                     check_alpn);
+  if (gnutls_credentials_set(session_, GNUTLS_CRD_CERTIFICATE, context.credentials()) != 0) {
+    return false;
+  }
+  gnutls_datum_t alpn{reinterpret_cast<unsigned char*>(const_cast<char*>(kAlpnH3.data())),
+                      static_cast<unsigned int>(kAlpnH3.size())};
+  return gnutls_alpn_set_protocols(session_, &alpn, 1, GNUTLS_ALPN_MANDATORY) == 0;
+}
+
+bool QuicTlsSession::send_session_ticket() {
+  return session_ != nullptr && gnutls_session_ticket_send(session_, 1, 0) == 0;
+}
+
+}  // namespace triplex::net::quic

@@ -1,0 +1,485 @@
+#include "tests/unit/h3/h3_test_support.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+namespace triplex::http::testing {
+
+// --- Probe ----------------------------------------------------------------------------------
+
+void Probe::add(std::string event) {
+  std::lock_guard lock(mutex_);
+  events_.push_back(std::move(event));
+  cv_.notify_all();
+}
+
+bool Probe::wait_for(const std::string& event, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return cv_.wait_for(lock, timeout, [&] { return contains_locked(event); });
+}
+
+bool Probe::contains(const std::string& event) {
+  std::lock_guard lock(mutex_);
+  return contains_locked(event);
+}
+
+std::vector<std::string> Probe::events() {
+  std::lock_guard lock(mutex_);
+  return events_;
+}
+
+bool Probe::contains_locked(const std::string& event) const {
+  for (const auto& e : events_) {
+    if (e == event) return true;
+  }
+  return false;
+}
+
+std::size_t query_number(const std::string& path, const std::string& key) {
+  auto q = path.find('?');
+  if (q == std::string::npos) return 0;
+  std::string query = "&" + path.substr(q + 1);
+  auto at = query.find("&" + key + "=");
+  if (at == std::string::npos) return 0;
+  return std::strtoul(query.c_str() + at + key.size() + 2, nullptr, 10);
+}
+
+// --- the test application -------------------------------------------------------------------
+
+namespace {
+
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(kNoThrow);
+}
+
+asio::awaitable<std::string> read_all(Exchange& ex) {
+  std::string body;
+  while (co_await ex.read(body)) {
+  }
+  co_return body;
+}
+
+ResponseHead head_with(int status, std::initializer_list<std::pair<const char*, std::string>> f) {
+  ResponseHead head;
+  head.status = status;
+  for (const auto& [name, value] : f) head.headers.add(name, value);
+  return head;
+}
+
+asio::awaitable<void> echo(Exchange& ex) {
+  std::string body = co_await read_all(ex);
+  ex.send_head(head_with(200, {{"content-type", "text/plain"}}));
+  if (!body.empty()) co_await ex.write(std::move(body));
+  ex.finish({});
+}
+
+asio::awaitable<void> echo_with_trailer(Exchange& ex) {
+  std::string body = co_await read_all(ex);
+  std::size_t size = body.size();
+  ex.send_head(head_with(200, {{"content-type", "text/plain"}}));
+  if (!body.empty()) co_await ex.write(std::move(body));
+  Headers trailers;
+  trailers.add("x-echo-bytes", std::to_string(size));
+  ex.finish(std::move(trailers));
+}
+
+asio::awaitable<void> stream(Exchange& ex, std::size_t n, std::size_t size) {
+  ex.send_head(head_with(200, {}));
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string chunk(size, static_cast<char>('a' + i % 26));
+    co_await ex.write(std::move(chunk));
+  }
+  Headers trailers;
+  trailers.add("x-chunks", std::to_string(n));
+  ex.finish(std::move(trailers));
+}
+
+asio::awaitable<void> gate_read(Exchange& ex, Probe& probe) {
+  probe.add("gate-waiting");
+  while (!probe.gate) co_await sleep_for(5ms);
+  std::string first;
+  co_await ex.read(first);
+  probe.first_read = first.size();
+  std::string rest = co_await read_all(ex);
+  ex.send_head(head_with(200, {}));
+  std::string total = std::to_string(first.size() + rest.size());
+  co_await ex.write(std::move(total));
+  ex.finish({});
+}
+
+asio::awaitable<void> info(Exchange& ex) {
+  const auto& r = ex.request();
+  std::string text = r.method + "\n" + r.path + "\n" + r.scheme + "\n" + r.authority + "\n" +
+                     ex.capabilities().version + "\n" + ex.peer().alpn + "\n";
+  for (const auto& h : r.headers) text += h.name + "=" + h.value + "\n";
+  ex.send_head(head_with(200, {}));
+  co_await ex.write(std::move(text));
+  ex.finish({});
+}
+
+asio::awaitable<void> wait_body(Exchange& ex, Probe& probe) {
+  std::string body = co_await read_all(ex);
+  probe.add("read-done " + std::to_string(body.size()));
+  ex.respond(head_with(200, {}));
+}
+
+// Behaviour by path:
+//   /hello            "hello h3"
+//   /echo             reads the body, answers it (no trailers)
+//   /echo-trailer     the same with trailer x-echo-bytes
+//   /stream?n=&size=  n writes of `size` bytes, trailer x-chunks
+//   /respond-204      respond() at once
+//   /no-read          answers "ok" without reading the body
+//   /wait-body        reads the body, reports its size
+//   /gate-read        waits for Probe::gate, reads, reports the first read's size
+//   /info             the request head as text
+//   /reset            reset(kCancel) at once
+//   /reset-refused    reset(kRefused) at once
+//   /extra            respond() with Exchange::extra_response_headers set
+//   /slow             answers after 300 ms
+//   /sleep?ms=        answers "awake" after `ms` milliseconds
+asio::awaitable<void> route_to(Exchange& ex, Probe& probe, const std::string& path,
+                               const std::string& route) {
+  if (route == "/hello") {
+    ex.send_head(head_with(200, {{"content-type", "text/plain"}}));
+    co_await ex.write("hello h3");
+    ex.finish({});
+  } else if (route == "/echo") {
+    co_await echo(ex);
+  } else if (route == "/echo-trailer") {
+    co_await echo_with_trailer(ex);
+  } else if (route == "/stream") {
+    co_await stream(ex, query_number(path, "n"), query_number(path, "size"));
+  } else if (route == "/respond-204") {
+    ex.respond(head_with(204, {{"x-kind", "respond"}}));
+  } else if (route == "/no-read") {
+    ex.send_head(head_with(200, {}));
+    co_await ex.write("ok");
+    ex.finish({});
+  } else if (route == "/wait-body") {
+    co_await wait_body(ex, probe);
+  } else if (route == "/gate-read") {
+    co_await gate_read(ex, probe);
+  } else if (route == "/info") {
+    co_await info(ex);
+  } else if (route == "/reset") {
+    ex.reset(ResetReason::kCancel);
+  } else if (route == "/reset-refused") {
+    ex.reset(ResetReason::kRefused);
+  } else if (route == "/extra") {
+    ex.extra_response_headers.add("x-extra", "1");
+    ex.respond(head_with(200, {}));
+  } else if (route == "/slow") {
+    probe.add("slow-started");
+    co_await sleep_for(300ms);
+    ex.send_head(head_with(200, {}));
+    co_await ex.write("slow");
+    ex.finish({});
+  } else if (route == "/sleep") {
+    co_await sleep_for(std::chrono::milliseconds(query_number(path, "ms")));
+    ex.send_head(head_with(200, {}));
+    co_await ex.write("awake");
+    ex.finish({});
+  } else {
+    ex.respond(head_with(404, {}));
+  }
+}
+
+asio::awaitable<void> serve(std::shared_ptr<Exchange> ex, std::shared_ptr<Probe> probe) {
+  std::string path = ex->request().path;
+  std::string route = path.substr(0, path.find('?'));
+  ex->on_reset = [probe, route](ResetReason r) {
+    probe->add("on_reset " + route + " " + std::to_string(static_cast<int>(r)));
+  };
+  try {
+    co_await route_to(*ex, *probe, path, route);
+    probe->add("done " + route);
+  } catch (const ExchangeReset& e) {
+    probe->add("reset " + route + " " + std::to_string(static_cast<int>(e.reason)));
+  }
+}
+
+}  // namespace
+
+ExchangeHandler make_handler(std::shared_ptr<Probe> probe) {
+  return [probe](std::shared_ptr<Exchange> ex) {
+    auto executor = ex->executor();
+    asio::co_spawn(executor, serve(std::move(ex), probe), asio::detached);
+  };
+}
+
+// --- TestServer -----------------------------------------------------------------------------
+
+TestServer::TestServer(ConnectionOptions options, std::size_t workers, const std::string& address)
+    : pool_(workers) {
+  TlsOptions tls;
+  tls.self_signed = true;
+  tls_ = std::make_shared<net::TlsContext>(tls);
+  asio::ip::udp::endpoint bind_to(asio::ip::make_address(address), 0);
+  listener_ = std::make_unique<Http3Listener>(pool_, bind_to, tls_, options, make_handler(probe_));
+  work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
+      pool_.context(0).get_executor());
+  thread_ = std::thread([this] { pool_.run(); });
+}
+
+TestServer::~TestServer() {
+  listener_->drain();
+  wait_idle(3000ms);
+  pool_.stop();
+  thread_.join();
+  listener_.reset();
+}
+
+bool TestServer::wait_idle(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (listener_->open_connections() != 0) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+// --- gtlsclient -----------------------------------------------------------------------------
+
+const std::string* Response::header(std::string_view name) const {
+  for (const auto& h : headers) {
+    if (h.name == name) return &h.value;
+  }
+  return nullptr;
+}
+
+const std::string* Response::trailer(std::string_view name) const {
+  for (const auto& h : trailers) {
+    if (h.name == name) return &h.value;
+  }
+  return nullptr;
+}
+
+namespace {
+
+std::string temp_dir() {
+  char pattern[] = "/tmp/h3test.XXXXXX";
+  const char* dir = ::mkdtemp(pattern);
+  if (dir == nullptr) throw std::runtime_error("mkdtemp failed");
+  return dir;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::uint64_t hex(const std::string& text) { return std::stoull(text, nullptr, 16); }
+
+// Appends the bytes of one hex-dump line ("00000010  68 65 ...  |he...|").
+void append_hex_line(const std::string& line, std::string& out) {
+  auto end = line.find('|');
+  std::istringstream in(line.substr(10, end == std::string::npos ? std::string::npos : end - 10));
+  std::string token;
+  while (in >> token) out.push_back(static_cast<char>(std::stoi(token, nullptr, 16)));
+}
+
+}  // namespace
+
+const Response* ClientRun::stream(std::int64_t id) const {
+  for (const auto& r : responses) {
+    if (r.stream_id == id) return &r;
+  }
+  return nullptr;
+}
+
+ClientRun parse_client_log(std::string log) {
+  ClientRun run;
+  std::map<std::int64_t, Response> streams;
+  auto at = [&](std::int64_t id) -> Response& {
+    Response& r = streams[id];
+    r.stream_id = id;
+    return r;
+  };
+  static const std::regex kHttp(R"(^http: stream 0x([0-9a-f]+) (.*)$)");
+  static const std::regex kField(R"(^\[(:?[^:]+): (.*)\]$)");
+  static const std::regex kBody(R"(^body (\d+) bytes$)");
+  static const std::regex kClosed(R"(^HTTP stream (\d+) closed with error code (\d+))");
+  static const std::regex kReset(
+      R"(frm rx .*RESET_STREAM\(0x04\) id=0x([0-9a-f]+) .*\(0x([0-9a-f]+)\))");
+  static const std::regex kStop(
+      R"(frm rx .*STOP_SENDING\(0x05\) id=0x([0-9a-f]+) .*\(0x([0-9a-f]+)\))");
+  static const std::regex kClose(
+      R"(frm rx .*CONNECTION_CLOSE\((0x1[cd])\) error_code=.*?\((0x[0-9a-f]+)\))");
+  static const std::regex kOffset(R"(^([0-9a-f]{8})( .*)?$)");
+  std::istringstream in(log);
+  std::string line;
+  std::int64_t body_stream = -1;  // the stream a hex dump belongs to
+  bool in_trailers = false;
+  std::string chunk, last_line;
+  bool repeating = false;
+  std::smatch m;
+  auto end_chunk = [&] {
+    if (body_stream >= 0) at(body_stream).body += chunk;
+    chunk.clear();
+    body_stream = -1;
+    repeating = false;
+  };
+  while (std::getline(in, line)) {
+    if (body_stream >= 0) {
+      if (line == "*") {
+        repeating = true;
+        continue;
+      }
+      if (std::regex_match(line, m, kOffset)) {
+        std::size_t offset = hex(m[1]);
+        while (repeating && chunk.size() + last_line.size() <= offset && !last_line.empty()) {
+          chunk += last_line;
+        }
+        repeating = false;
+        if (m[2].matched) {
+          std::string bytes;
+          append_hex_line(line, bytes);
+          chunk += bytes;
+          last_line = bytes;
+        } else {
+          end_chunk();
+        }
+        continue;
+      }
+      end_chunk();
+    }
+    if (std::regex_match(line, m, kHttp)) {
+      std::int64_t id = static_cast<std::int64_t>(hex(m[1]));
+      std::string rest = m[2];
+      std::smatch f;
+      if (rest == "response headers started") {
+        in_trailers = false;
+      } else if (rest == "trailers started") {
+        in_trailers = true;
+      } else if (std::regex_match(rest, f, kField)) {
+        Response& r = at(id);
+        Header h{f[1], f[2]};
+        if (h.name == ":status") {
+          r.status = std::stoi(h.value);
+        } else {
+          (in_trailers ? r.trailers : r.headers).push_back(std::move(h));
+        }
+      } else if (std::regex_match(rest, f, kBody)) {
+        at(id).body_bytes += std::stoul(f[1]);
+        body_stream = id;
+        chunk.clear();
+        last_line.clear();
+      }
+    } else if (std::regex_search(line, m, kClosed)) {
+      at(std::stoll(m[1])).close_code = std::stoll(m[2]);
+    } else if (std::regex_search(line, m, kReset)) {
+      at(static_cast<std::int64_t>(hex(m[1]))).reset_code = static_cast<std::int64_t>(hex(m[2]));
+    } else if (std::regex_search(line, m, kStop)) {
+      at(static_cast<std::int64_t>(hex(m[1]))).stop_sending_code =
+          static_cast<std::int64_t>(hex(m[2]));
+    } else if (std::regex_search(line, m, kClose)) {
+      run.connection_closes.push_back(m[1].str() + " " + m[2].str());
+    } else if (line == "QUIC handshake has completed") {
+      run.handshake_completed = true;
+    } else if (line.rfind("Negotiated ALPN is ", 0) == 0) {
+      run.alpn = line.substr(19);
+    }
+  }
+  end_chunk();
+  for (auto& [id, r] : streams) {
+    // Server-initiated unidirectional streams (control, QPACK) are not requests.
+    if ((id & 0x3) == 0) run.responses.push_back(std::move(r));
+  }
+  run.log = std::move(log);
+  return run;
+}
+
+ClientRun run_client(std::uint16_t port, const std::vector<std::string>& paths,
+                     const ClientOptions& options) {
+  ClientRun run;
+  std::string dir = temp_dir();
+  std::string log_path = dir + "/client.log";
+  std::vector<std::string> args = {H3_TESTS_GTLSCLIENT, "--no-quic-dump", "--timeout=10s"};
+  if (options.exit_when_streams_close) args.push_back("--exit-on-all-streams-close");
+  if (!options.dump_bodies) {
+    std::filesystem::create_directory(dir + "/download");
+    args.push_back("--no-http-dump");
+    args.push_back("--download=" + dir + "/download");
+  }
+  if (options.method != "GET") {
+    args.push_back("-m");
+    args.push_back(options.method);
+  }
+  if (!options.body.empty()) {
+    std::string body_path = dir + "/body";
+    std::ofstream(body_path, std::ios::binary) << options.body;
+    args.push_back("-d");
+    args.push_back(body_path);
+  }
+  for (const auto& a : options.extra_args) args.push_back(a);
+  std::string authority =
+      options.host.find(':') == std::string::npos ? options.host : "[" + options.host + "]";
+  authority += ":" + std::to_string(port);
+  args.push_back(options.host);
+  args.push_back(std::to_string(port));
+  for (const auto& p : paths) args.push_back("https://" + authority + p);
+
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + options.timeout;
+  if (options.kill_after.count() > 0) deadline = start + options.kill_after;
+  int status = 0;
+  bool killed = false;
+  for (;;) {
+    pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      killed = true;
+      break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  run = parse_client_log(read_file(log_path));
+  if (const char* keep = std::getenv("H3_TESTS_KEEP_LOGS")) {
+    std::filesystem::copy_file(log_path, std::string(keep) + "/" + std::to_string(pid) + ".log");
+  }
+  run.exit_code = killed ? -9 : (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  if (!options.dump_bodies) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir + "/download")) {
+      run.downloads[entry.path().filename()] = read_file(entry.path());
+    }
+  }
+  std::filesystem::remove_all(dir);
+  return run;
+}
+
+}  // namespace triplex::http::testing
