@@ -143,6 +143,12 @@ bool Http3ServerConnection::on_ready() {
   return true;
 }
 
+void Http3ServerConnection::on_handshake_completed() {
+  for (auto& [id, s] : streams_) {
+    if (s->is_early_data()) s->on_handshake_completed();
+  }
+}
+
 void Http3ServerConnection::consume(std::int64_t id, std::size_t size) {
   if (closed_ || size == 0) return;
   ngtcp2_conn_extend_max_stream_offset(quic_->native(), id, size);
@@ -221,6 +227,7 @@ int Http3ServerConnection::on_end_headers(std::int64_t id, bool fin) {
   Http3Stream* s = find_stream(id);
   if (s == nullptr || s->dispatched) return 0;
   s->dispatched = true;
+  if (!quic_->handshake_completed()) s->mark_early_data();  // 0-RTT: maybe a replay
   if (fin) s->on_request_end();
   if (s->headers_too_large) {
     ResponseHead head;

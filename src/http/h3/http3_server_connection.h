@@ -41,6 +41,7 @@ class Http3ServerConnection final : public ServerConnection,
   nghttp3_conn* session() { return h3_; }
   const net::PeerInfo& peer() const { return peer_; }
   const ConnectionOptions& options() const { return options_; }
+  bool handshake_completed() const { return quic_->handshake_completed(); }
   void want_write() { quic_->schedule_write(); }
   // The handler read `size` request-body bytes: the peer may send as many more.
   void consume(std::int64_t id, std::size_t size);
@@ -61,6 +62,7 @@ class Http3ServerConnection final : public ServerConnection,
 
   // net::quic::QuicApplication.
   bool on_ready() override;
+  void on_handshake_completed() override;
   bool on_stream_data(std::int64_t id, const std::uint8_t* data, std::size_t size,
                       bool fin) override;
   bool on_stream_acked(std::int64_t id, std::uint64_t size) override;

@@ -59,7 +59,8 @@ Http3Stream::Http3Stream(Http3ServerConnection* connection, std::int64_t id,
       executor_(executor),
       id_(id),
       readable_(executor),
-      drained_(executor) {}
+      drained_(executor),
+      handshake_(executor) {}
 
 const net::PeerInfo& Http3Stream::peer() const {
   static const net::PeerInfo kGone;
@@ -81,8 +82,17 @@ asio::awaitable<bool> Http3Stream::read(std::string& out) {
       if (connection_) connection_->consume(id_, n);
       co_return true;
     }
-    if (request_ended_) co_return false;
+    // A stream closed without error after an early response: no more body.
+    if (request_ended_ || closed_) co_return false;
     co_await readable_.wait();
+  }
+}
+
+asio::awaitable<bool> Http3Stream::wait_for_handshake() {
+  for (;;) {
+    if (connection_ == nullptr || is_reset()) co_return false;
+    if (connection_->handshake_completed()) co_return true;
+    co_await handshake_.wait();
   }
 }
 
@@ -232,6 +242,7 @@ void Http3Stream::on_connection_lost() {
   // Still open, so the response was not all delivered.
   closed_ = true;
   mark_reset(ResetReason::kConnectionLost);
+  handshake_.notify();
 }
 
 }  // namespace triplex::http

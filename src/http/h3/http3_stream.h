@@ -40,6 +40,8 @@ class Http3Stream final : public Exchange, public std::enable_shared_from_this<H
   void reset(ResetReason reason) override;
   bool is_reset() const override { return reset_ != ResetReason::kNone; }
   bool head_sent() const override { return head_sent_; }
+  bool is_early_data() const override { return early_data_; }
+  asio::awaitable<bool> wait_for_handshake() override;
 
   // Called by the connection, from nghttp3 and ngtcp2 callbacks.
   RequestHead& mutable_head() { return head_; }
@@ -54,6 +56,9 @@ class Http3Stream final : public Exchange, public std::enable_shared_from_this<H
   void on_acked(std::uint64_t size);
   void on_closed(std::uint64_t app_error_code);
   void on_connection_lost();
+  // The request head arrived before the handshake completed (0-RTT).
+  void mark_early_data() { early_data_ = true; }
+  void on_handshake_completed() { handshake_.notify(); }
   void detach() { connection_ = nullptr; }
   nghttp3_ssize read_outbound(nghttp3_vec* vec, std::size_t capacity, std::uint32_t* flags);
   std::int64_t id() const { return id_; }
@@ -89,6 +94,9 @@ class Http3Stream final : public Exchange, public std::enable_shared_from_this<H
 
   bool head_sent_ = false;
   ResetReason reset_ = ResetReason::kNone;
+
+  bool early_data_ = false;
+  net::Event handshake_;
 };
 
 }  // namespace triplex::http

@@ -463,6 +463,7 @@ void QuicConnection::notify_closed() {
 int QuicConnection::on_handshake_completed() {
   // A ticket for resumption; a failure only costs the client a full handshake.
   tls_.send_session_ticket();
+  if (app_ != nullptr) app_->on_handshake_completed();
   return 0;
 }
 

@@ -37,6 +37,9 @@ class QuicApplication {
 
   // 1-RTT keys are installed: open the application's own streams.
   virtual bool on_ready() = 0;
+  // The handshake is complete (for a server also confirmed): requests that
+  // came as 0-RTT early data can no longer be replays.
+  virtual void on_handshake_completed() {}
   virtual bool on_stream_data(std::int64_t id, const std::uint8_t* data, std::size_t size,
                               bool fin) = 0;
   // `size` more bytes of the stream were acknowledged by the peer.
@@ -94,6 +97,9 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   asio::any_io_executor executor() const;
   const PathStorage& path() const { return path_; }
   bool is_open() const { return state_ == State::kOpen; }
+  bool handshake_completed() const {
+    return conn_ != nullptr && ngtcp2_conn_get_handshake_completed(conn_) != 0;
+  }
   // A write pass soon; safe from inside callbacks.
   void schedule_write();
   // Ends the connection with an application CONNECTION_CLOSE (soon, never

@@ -17,6 +17,9 @@ constexpr const char* kPriority =
     "+GROUP-SECP384R1:+GROUP-SECP521R1";
 constexpr std::string_view kAlpnH3 = "h3";
 
+// ClientHellos remembered for 0-RTT anti-replay (beyond this, refuse 0-RTT).
+constexpr std::size_t kMaxRememberedHellos = 100000;
+
 std::runtime_error tls_error(const char* what, int rv) {
   return std::runtime_error(std::string("QUIC TLS: ") + what + ": " + gnutls_strerror(rv));
 }
@@ -37,6 +40,13 @@ int check_alpn(gnutls_session_t session, unsigned int, unsigned int, unsigned in
   return alpn == kAlpnH3 ? 0 : GNUTLS_E_NO_APPLICATION_PROTOCOL;
 }
 
+int remember_client_hello(void* context, std::time_t expires, const gnutls_datum_t* key,
+                          const gnutls_datum_t*) {
+  std::string k(reinterpret_cast<const char*>(key->data), key->size);
+  bool fresh = static_cast<QuicTlsContext*>(context)->remember_client_hello(std::move(k), expires);
+  return fresh ? 0 : GNUTLS_E_DB_ENTRY_EXISTS;
+}
+
 }  // namespace
 
 QuicTlsContext::QuicTlsContext(const PemCredentials& pem) {
@@ -55,14 +65,29 @@ QuicTlsContext::QuicTlsContext(const PemCredentials& pem) {
     throw tls_error("priorities", rv);
   }
   rv = gnutls_session_ticket_key_generate(&ticket_key_);
+  if (rv == 0) rv = gnutls_anti_replay_init(&anti_replay_);
   if (rv != 0) {
+    if (ticket_key_.data != nullptr) gnutls_free(ticket_key_.data);
     gnutls_priority_deinit(priority_);
     gnutls_certificate_free_credentials(credentials_);
-    throw tls_error("session ticket key", rv);
+    throw tls_error("session tickets", rv);
   }
+  gnutls_anti_replay_set_add_function(anti_replay_, net::quic::remember_client_hello);
+  gnutls_anti_replay_set_ptr(anti_replay_, this);
+}
+
+bool QuicTlsContext::remember_client_hello(std::string key, std::time_t expires) {
+  std::lock_guard lock(replay_mutex_);
+  std::time_t now = std::time(nullptr);
+  if (seen_.size() >= kMaxRememberedHellos) {
+    std::erase_if(seen_, [now](const auto& entry) { return entry.second < now; });
+    if (seen_.size() >= kMaxRememberedHellos) return false;
+  }
+  return seen_.emplace(std::move(key), expires).second;
 }
 
 QuicTlsContext::~QuicTlsContext() {
+  gnutls_anti_replay_deinit(anti_replay_);
   if (ticket_key_.data != nullptr) {
     gnutls_memset(ticket_key_.data, 0, ticket_key_.size);
     gnutls_free(ticket_key_.data);
@@ -76,8 +101,8 @@ QuicTlsSession::~QuicTlsSession() {
 }
 
 bool QuicTlsSession::init(const QuicTlsContext& context, ngtcp2_crypto_conn_ref* conn_ref) {
-  if (gnutls_init(&session_,
-                  GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET | GNUTLS_NO_END_OF_EARLY_DATA) != 0) {
+  if (gnutls_init(&session_, GNUTLS_SERVER | GNUTLS_ENABLE_EARLY_DATA | GNUTLS_NO_AUTO_SEND_TICKET |
+                                 GNUTLS_NO_END_OF_EARLY_DATA) != 0) {
     session_ = nullptr;
     return false;
   }
@@ -87,6 +112,10 @@ bool QuicTlsSession::init(const QuicTlsContext& context, ngtcp2_crypto_conn_ref*
   if (ngtcp2_crypto_gnutls_configure_server_session(session_) != 0) return false;
   gnutls_session_set_ptr(session_, conn_ref);
   if (gnutls_session_ticket_enable_server(session_, context.ticket_key()) != 0) return false;
+  // 0-RTT: QUIC requires the TLS early-data limit to be 0xffffffff (RFC 9001
+  // section 4.6.1); each ClientHello is accepted once.
+  gnutls_anti_replay_enable(session_, context.anti_replay());
+  gnutls_record_set_max_early_data_size(session_, 0xffffffffu);
   gnutls_handshake_set_hook_function(session_, GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_POST,
                                      check_alpn);
   if (gnutls_credentials_set(session_, GNUTLS_CRD_CERTIFICATE, context.credentials()) != 0) {

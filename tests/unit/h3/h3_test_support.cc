@@ -131,6 +131,7 @@ asio::awaitable<void> info(Exchange& ex) {
   std::string text = r.method + "\n" + r.path + "\n" + r.scheme + "\n" + r.authority + "\n" +
                      ex.capabilities().version + "\n" + ex.peer().alpn + "\n";
   for (const auto& h : r.headers) text += h.name + "=" + h.value + "\n";
+  text += std::string("early=") + (ex.is_early_data() ? "1" : "0") + "\n";
   ex.send_head(head_with(200, {}));
   co_await ex.write(std::move(text));
   ex.finish({});
@@ -157,6 +158,7 @@ asio::awaitable<void> wait_body(Exchange& ex, Probe& probe) {
 //   /extra            respond() with Exchange::extra_response_headers set
 //   /slow             answers after 300 ms
 //   /sleep?ms=        answers "awake" after `ms` milliseconds
+//   /after-handshake  waits for the handshake, answers "early=E confirmed=C"
 asio::awaitable<void> route_to(Exchange& ex, Probe& probe, const std::string& path,
                                const std::string& route) {
   if (route == "/hello") {
@@ -193,6 +195,14 @@ asio::awaitable<void> route_to(Exchange& ex, Probe& probe, const std::string& pa
     co_await sleep_for(300ms);
     ex.send_head(head_with(200, {}));
     co_await ex.write("slow");
+    ex.finish({});
+  } else if (route == "/after-handshake") {
+    bool early = ex.is_early_data();
+    bool confirmed = co_await ex.wait_for_handshake();
+    ex.send_head(head_with(200, {}));
+    std::string text =
+        std::string("early=") + (early ? "1" : "0") + " confirmed=" + (confirmed ? "1" : "0");
+    co_await ex.write(std::move(text));
     ex.finish({});
   } else if (route == "/sleep") {
     co_await sleep_for(std::chrono::milliseconds(query_number(path, "ms")));

@@ -346,6 +346,28 @@ TEST(Http3, SessionTicketsResumeHandshakes) {
   EXPECT_LT(resumed * 2, full);
 }
 
+TEST(Http3, ResumedClientsSendZeroRttRequests) {
+  TestServer server;
+  char dir[] = "/tmp/h3early.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  ClientOptions client;
+  client.extra_args = {std::string("--session-file=") + dir + "/session",
+                       std::string("--tp-file=") + dir + "/params"};
+  auto first = run_client(server.port(), {"/info"}, client);
+  ASSERT_RUN_OK(first);
+  ASSERT_EQ(first.responses.size(), 1u);
+  EXPECT_NE(first.responses[0].body.find("early=0\n"), std::string::npos);
+  // Resumed: the requests go out as 0-RTT, before the handshake completes.
+  auto second = run_client(server.port(), {"/info", "/after-handshake"}, client);
+  std::filesystem::remove_all(dir);
+  ASSERT_RUN_OK(second);
+  EXPECT_NE(second.log.find("0RTT STREAM"), std::string::npos);
+  ASSERT_EQ(second.responses.size(), 2u);
+  EXPECT_NE(second.responses[0].body.find("early=1\n"), std::string::npos);
+  // wait_for_handshake() holds a request until replay is no longer possible.
+  EXPECT_EQ(second.responses[1].body, "early=1 confirmed=1");
+}
+
 TEST(Http3, DatagramsReachTheOwningWorker) {
   // The kernel picks a worker's socket by address; a connection lives on the
   // worker named in its connection IDs, and datagrams are handed over.
