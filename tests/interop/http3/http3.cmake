@@ -2,10 +2,6 @@
 # (unary, server streaming, bidi) and triplex-interop-server (an error status, 4 MiB messages
 # both ways); see http3/buf_curl_h3.sh. Included from tests/interop/CMakeLists.txt; needs only
 # protoc and the grpc.testing protos (buf comes from tests/peers: without it the test is skipped).
-#
-# interop_buf_curl_h3 runs the real programs, so it needs triplex::Server to serve HTTP/3;
-# interop_buf_curl_h3_standin runs tests/unit/h3/h3_interop_server, the same stack assembled by
-# hand, as long as that target exists.
 
 find_program(HTTP3_INTEROP_PROTOC NAMES protoc HINTS ${Protobuf_PROTOC_EXECUTABLE})
 find_path(HTTP3_INTEROP_PROTO_ROOT NAMES grpc/testing/test.proto
@@ -34,7 +30,4 @@ endfunction()
 
 if(TARGET triplex-cli AND TARGET triplex-interop-server)
   http3_interop_test(interop_buf_curl_h3 triplex-cli triplex-interop-server)
-endif()
-if(TARGET h3_interop_server)
-  http3_interop_test(interop_buf_curl_h3_standin h3_interop_server h3_interop_server)
 endif()
