@@ -11,6 +11,19 @@ find_path(HTTP3_INTEROP_PROTO_ROOT NAMES grpc/testing/test.proto
 set(http3_interop_dir ${CMAKE_CURRENT_LIST_DIR})
 set(http3_interop_buf ${http3_interop_dir}/../../peers/node_modules/.bin/buf)
 
+# HTTP/3 transport checks with ngtcp2's example client gtlsclient as the peer (Connect GET of
+# eliza's Say: one request, sequential, concurrent, packet loss, key update, resumption/0-RTT);
+# see http3/gtlsclient_eliza.sh. Skipped (77) when gtlsclient (ngtcp2-client) is not installed.
+if(TARGET triplex-cli)
+  foreach(gtlsclient_case IN ITEMS single sequential concurrent loss key_update resumption)
+    add_test(NAME interop_gtlsclient_h3_${gtlsclient_case}
+      COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/gtlsclient_eliza.sh
+        --triplex $<TARGET_FILE:triplex-cli> --case ${gtlsclient_case})
+    set_tests_properties(interop_gtlsclient_h3_${gtlsclient_case} PROPERTIES
+      TIMEOUT 120 LABELS interop SKIP_RETURN_CODE 77)
+  endforeach()
+endif()
+
 if(NOT HTTP3_INTEROP_PROTOC OR NOT HTTP3_INTEROP_PROTO_ROOT)
   message(WARNING "interop: protoc or the grpc.testing protos not found; HTTP/3 tests are skipped")
   return()
