@@ -13,8 +13,9 @@ namespace {
 constexpr std::size_t kQpackTableCapacity = 4096;
 constexpr std::size_t kQpackBlockedStreams = 100;
 
+// nghttp3's user data is the Http3Session base (see on_ready()).
 Http3ServerConnection* self(void* user_data) {
-  return static_cast<Http3ServerConnection*>(user_data);
+  return static_cast<Http3ServerConnection*>(static_cast<Http3Session*>(user_data));
 }
 
 std::string_view view(nghttp3_rcbuf* buf) {
@@ -22,9 +23,6 @@ std::string_view view(nghttp3_rcbuf* buf) {
   return {reinterpret_cast<const char*>(v.base), v.len};
 }
 
-int acked_stream_data_cb(nghttp3_conn*, std::int64_t id, std::uint64_t size, void* ud, void*) {
-  return self(ud)->on_body_acked(id, size);
-}
 int stream_close_cb(nghttp3_conn*, std::int64_t id, std::uint64_t code, void* ud, void*) {
   return self(ud)->on_h3_stream_close(id, code);
 }
@@ -47,12 +45,6 @@ int end_headers_cb(nghttp3_conn*, std::int64_t id, int fin, void* ud, void*) {
 }
 int end_stream_cb(nghttp3_conn*, std::int64_t id, void* ud, void*) {
   return self(ud)->on_end_stream(id);
-}
-int stop_sending_cb(nghttp3_conn*, std::int64_t id, std::uint64_t code, void* ud, void*) {
-  return self(ud)->on_send_stop_sending(id, code);
-}
-int reset_stream_cb(nghttp3_conn*, std::int64_t id, std::uint64_t code, void* ud, void*) {
-  return self(ud)->on_send_reset(id, code);
 }
 
 bool is_client_bidi(std::int64_t id) { return (id & 0x3) == 0; }
@@ -82,7 +74,7 @@ std::shared_ptr<Http3ServerConnection> Http3ServerConnection::start(
 Http3ServerConnection::Http3ServerConnection(std::shared_ptr<net::quic::QuicConnection> quic,
                                              const ConnectionOptions& options,
                                              ExchangeHandler handler)
-    : quic_(std::move(quic)),
+    : Http3Session(std::move(quic)),
       options_(options),
       handler_(std::move(handler)),
       peer_(make_peer(quic_->path())),
@@ -90,14 +82,7 @@ Http3ServerConnection::Http3ServerConnection(std::shared_ptr<net::quic::QuicConn
       force_close_timer_(quic_->executor()) {}
 
 Http3ServerConnection::~Http3ServerConnection() {
-  quic_->set_application(nullptr);
   for (auto& [id, s] : streams_) s->detach();
-  if (h3_ != nullptr) nghttp3_conn_del(h3_);
-}
-
-bool Http3ServerConnection::fail(int liberr) {
-  quic_->set_application_error(nghttp3_err_infer_quic_app_error_code(liberr));
-  return false;
 }
 
 bool Http3ServerConnection::on_ready() {
@@ -108,22 +93,21 @@ bool Http3ServerConnection::on_ready() {
     return false;
   }
   nghttp3_callbacks callbacks{};
-  callbacks.acked_stream_data = acked_stream_data_cb;
+  add_common_callbacks(callbacks);
   callbacks.stream_close = stream_close_cb;
   callbacks.recv_data = recv_data_cb;
   callbacks.deferred_consume = deferred_consume_cb;
   callbacks.begin_headers = begin_headers_cb;
   callbacks.recv_header = recv_header_cb;
   callbacks.end_headers = end_headers_cb;
-  callbacks.stop_sending = stop_sending_cb;
   callbacks.end_stream = end_stream_cb;
-  callbacks.reset_stream = reset_stream_cb;
   nghttp3_settings settings;
   nghttp3_settings_default(&settings);
   settings.max_field_section_size = options_.max_header_list_size;
   settings.qpack_max_dtable_capacity = kQpackTableCapacity;
   settings.qpack_blocked_streams = kQpackBlockedStreams;
-  int rv = nghttp3_conn_server_new(&h3_, &callbacks, &settings, nullptr, this);
+  int rv = nghttp3_conn_server_new(&h3_, &callbacks, &settings, nullptr,
+                                   static_cast<Http3Session*>(this));
   if (rv != 0) {
     h3_ = nullptr;
     return fail(rv);
@@ -131,39 +115,13 @@ bool Http3ServerConnection::on_ready() {
   const ngtcp2_transport_params* params = ngtcp2_conn_get_local_transport_params(conn);
   nghttp3_conn_set_max_client_streams_bidi(h3_, params->initial_max_streams_bidi);
   nghttp3_conn_set_max_concurrent_streams(h3_, options_.max_concurrent_streams);
-  std::array<std::int64_t, 3> ids{};
-  for (auto& id : ids) {
-    if (ngtcp2_conn_open_uni_stream(conn, &id, nullptr) != 0) {
-      quic_->set_application_error(NGHTTP3_H3_STREAM_CREATION_ERROR);
-      return false;
-    }
-  }
-  if ((rv = nghttp3_conn_bind_control_stream(h3_, ids[0])) != 0) return fail(rv);
-  if ((rv = nghttp3_conn_bind_qpack_streams(h3_, ids[1], ids[2])) != 0) return fail(rv);
-  return true;
+  return bind_local_streams();
 }
 
 void Http3ServerConnection::on_handshake_completed() {
   for (auto& [id, s] : streams_) {
     if (s->is_early_data()) s->on_handshake_completed();
   }
-}
-
-void Http3ServerConnection::consume(std::int64_t id, std::size_t size) {
-  if (closed_ || size == 0) return;
-  ngtcp2_conn_extend_max_stream_offset(quic_->native(), id, size);
-  ngtcp2_conn_extend_max_offset(quic_->native(), size);
-  want_write();  // MAX_STREAM_DATA / MAX_DATA may be due
-}
-
-void Http3ServerConnection::reset_stream(std::int64_t id, std::uint64_t app_error_code) {
-  if (closed_) return;
-  ngtcp2_conn_shutdown_stream(quic_->native(), id, app_error_code);
-  if (h3_ != nullptr) {
-    nghttp3_conn_shutdown_stream_read(h3_, id);
-    nghttp3_conn_shutdown_stream_write(h3_, id);
-  }
-  want_write();
 }
 
 Http3Stream* Http3ServerConnection::find_stream(std::int64_t id) {
@@ -277,113 +235,26 @@ int Http3ServerConnection::on_h3_stream_close(std::int64_t id, std::uint64_t app
   return 0;
 }
 
-int Http3ServerConnection::on_body_acked(std::int64_t id, std::uint64_t size) {
+void Http3ServerConnection::on_body_acked(std::int64_t id, std::uint64_t size) {
   if (Http3Stream* s = find_stream(id)) s->on_acked(size);
-  return 0;
 }
 
-int Http3ServerConnection::on_send_stop_sending(std::int64_t id, std::uint64_t app_error_code) {
-  ngtcp2_conn_shutdown_stream_read(quic_->native(), id, app_error_code);
-  return 0;
+void Http3ServerConnection::on_peer_reset(std::int64_t id, std::uint64_t app_error_code) {
+  if (Http3Stream* s = find_stream(id)) s->on_peer_reset(app_error_code);
 }
 
-int Http3ServerConnection::on_send_reset(std::int64_t id, std::uint64_t app_error_code) {
-  ngtcp2_conn_shutdown_stream_write(quic_->native(), id, app_error_code);
-  return 0;
+void Http3ServerConnection::on_unknown_stream_closed(std::int64_t id) {
+  // A request stream nghttp3 never saw a byte of: the peer may open another.
+  if (is_client_bidi(id)) ngtcp2_conn_extend_max_streams_bidi(quic_->native(), 1);
 }
 
 // --- QUIC events ----------------------------------------------------------------------------
-
-bool Http3ServerConnection::on_stream_data(std::int64_t id, const std::uint8_t* data,
-                                           std::size_t size, bool fin) {
-  if (h3_ == nullptr) {
-    quic_->set_application_error(NGHTTP3_H3_INTERNAL_ERROR);
-    return false;
-  }
-  nghttp3_ssize consumed = nghttp3_conn_read_stream(h3_, id, data, size, fin);
-  if (consumed < 0) return fail(static_cast<int>(consumed));
-  // Framing and QPACK bytes are done with; body bytes wait for the handler.
-  ngtcp2_conn_extend_max_stream_offset(quic_->native(), id, static_cast<std::uint64_t>(consumed));
-  ngtcp2_conn_extend_max_offset(quic_->native(), static_cast<std::uint64_t>(consumed));
-  return true;
-}
-
-bool Http3ServerConnection::on_stream_acked(std::int64_t id, std::uint64_t size) {
-  if (h3_ == nullptr) return true;
-  int rv = nghttp3_conn_add_ack_offset(h3_, id, size);
-  return rv == 0 || fail(rv);
-}
-
-bool Http3ServerConnection::on_stream_close(std::int64_t id,
-                                            std::optional<std::uint64_t> app_error_code) {
-  if (h3_ == nullptr) return true;
-  int rv = nghttp3_conn_close_stream(h3_, id, app_error_code.value_or(NGHTTP3_H3_NO_ERROR));
-  if (rv == NGHTTP3_ERR_STREAM_NOT_FOUND) {
-    // A request stream nghttp3 never saw a byte of: the peer may open another.
-    if (is_client_bidi(id)) ngtcp2_conn_extend_max_streams_bidi(quic_->native(), 1);
-    return true;
-  }
-  return rv == 0 || fail(rv);
-}
-
-bool Http3ServerConnection::on_stream_reset(std::int64_t id, std::uint64_t app_error_code) {
-  if (h3_ == nullptr) return true;
-  if (Http3Stream* s = find_stream(id)) s->on_peer_reset(app_error_code);
-  int rv = nghttp3_conn_shutdown_stream_read(h3_, id);
-  return rv == 0 || fail(rv);
-}
-
-bool Http3ServerConnection::on_stream_stop_sending(std::int64_t id, std::uint64_t app_error_code) {
-  if (h3_ == nullptr) return true;
-  // ngtcp2 answers with RESET_STREAM itself; nghttp3 stops producing.
-  if (Http3Stream* s = find_stream(id)) s->on_peer_reset(app_error_code);
-  nghttp3_conn_shutdown_stream_write(h3_, id);
-  return true;
-}
 
 void Http3ServerConnection::on_max_remote_streams_bidi(std::uint64_t max_streams) {
   if (h3_ != nullptr) nghttp3_conn_set_max_client_streams_bidi(h3_, max_streams);
 }
 
-bool Http3ServerConnection::on_stream_writable(std::int64_t id) {
-  if (h3_ == nullptr) return true;
-  int rv = nghttp3_conn_unblock_stream(h3_, id);
-  return rv == 0 || fail(rv);
-}
-
-std::ptrdiff_t Http3ServerConnection::pull_stream_data(std::int64_t& id, bool& fin, ngtcp2_vec* vec,
-                                                       std::size_t capacity) {
-  static_assert(sizeof(ngtcp2_vec) == sizeof(nghttp3_vec));
-  id = -1;
-  fin = false;
-  offered_id_ = -1;
-  if (h3_ == nullptr || closed_) return 0;
-  int pfin = 0;
-  auto* v = reinterpret_cast<nghttp3_vec*>(vec);
-  nghttp3_ssize n = nghttp3_conn_writev_stream(h3_, &id, &pfin, v, capacity);
-  if (n < 0) {
-    fail(static_cast<int>(n));
-    return -1;
-  }
-  fin = pfin != 0;
-  offered_id_ = id;
-  offered_fin_ = fin;
-  offered_size_ = static_cast<std::size_t>(nghttp3_vec_len(v, static_cast<std::size_t>(n)));
-  return n;
-}
-
-bool Http3ServerConnection::on_stream_data_written(std::int64_t id, std::size_t size) {
-  if (h3_ == nullptr || id < 0) return true;
-  int rv = nghttp3_conn_add_write_offset(h3_, id, size);
-  if (rv != 0) return fail(rv);
-  if (id == offered_id_ && offered_fin_ && size == offered_size_) {
-    offered_id_ = -1;
-    after_response_sent(id);
-  }
-  return true;
-}
-
-void Http3ServerConnection::after_response_sent(std::int64_t id) {
+void Http3ServerConnection::on_stream_fin_written(std::int64_t id) {
   Http3Stream* s = find_stream(id);
   if (s == nullptr) return;
   s->response_written = true;
@@ -402,14 +273,6 @@ void Http3ServerConnection::after_response_sent(std::int64_t id) {
     nghttp3_conn_shutdown_stream_read(self->h3_, id);
     self->want_write();
   });
-}
-
-void Http3ServerConnection::on_stream_blocked(std::int64_t id) {
-  if (h3_ != nullptr) nghttp3_conn_block_stream(h3_, id);
-}
-
-void Http3ServerConnection::on_stream_write_closed(std::int64_t id) {
-  if (h3_ != nullptr) nghttp3_conn_shutdown_stream_write(h3_, id);
 }
 
 void Http3ServerConnection::on_connection_closed() {

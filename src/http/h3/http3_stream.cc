@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "src/http/h3/http3_errors.h"
 #include "src/http/h3/http3_server_connection.h"
 
 namespace triplex::http {
@@ -19,37 +20,6 @@ nghttp3_ssize read_outbound_cb(nghttp3_conn*, std::int64_t, nghttp3_vec* vec, st
 }
 
 constexpr nghttp3_data_reader kBodyReader{read_outbound_cb};
-
-std::uint64_t h3_error_code(ResetReason reason) {
-  switch (reason) {
-    case ResetReason::kRefused:
-      return NGHTTP3_H3_REQUEST_REJECTED;
-    case ResetReason::kInternal:
-      return NGHTTP3_H3_INTERNAL_ERROR;
-    case ResetReason::kEnhanceYourCalm:
-      return NGHTTP3_H3_EXCESSIVE_LOAD;
-    case ResetReason::kProtocol:
-      return NGHTTP3_H3_MESSAGE_ERROR;
-    default:
-      return NGHTTP3_H3_REQUEST_CANCELLED;
-  }
-}
-
-ResetReason reason_of(std::uint64_t app_error_code) {
-  switch (app_error_code) {
-    case NGHTTP3_H3_REQUEST_REJECTED:
-      return ResetReason::kRefused;
-    case NGHTTP3_H3_EXCESSIVE_LOAD:
-      return ResetReason::kEnhanceYourCalm;
-    case NGHTTP3_H3_MESSAGE_ERROR:
-    case NGHTTP3_H3_GENERAL_PROTOCOL_ERROR:
-      return ResetReason::kProtocol;
-    case NGHTTP3_H3_INTERNAL_ERROR:
-      return ResetReason::kInternal;
-    default:
-      return ResetReason::kCancel;
-  }
-}
 
 }  // namespace
 
@@ -129,15 +99,14 @@ void Http3Stream::queue(std::string data) {
   if (is_reset() || connection_ == nullptr || finished_) return;
   if (!head_sent_) send_head({});
   if (data.empty()) return;
-  unacked_ += data.size();
-  outbound_.push_back(std::move(data));
+  outbound_.push(std::move(data));
   resume();
 }
 
 asio::awaitable<void> Http3Stream::write(std::string data) {
   if (is_reset() || connection_ == nullptr) throw ExchangeReset(reset_);
   queue(std::move(data));
-  while (unacked_ > (connection_ ? connection_->options().stream_write_buffer : 0)) {
+  while (outbound_.unacked() > (connection_ ? connection_->options().stream_write_buffer : 0)) {
     if (is_reset() || connection_ == nullptr) throw ExchangeReset(reset_);
     co_await drained_.wait();
   }
@@ -148,6 +117,7 @@ void Http3Stream::finish(Headers trailers) {
   if (finished_ || connection_ == nullptr || is_reset()) return;
   if (!head_sent_) send_head({});
   finished_ = true;
+  outbound_.finish();
   trailers_ = std::move(trailers);
   resume();
 }
@@ -162,43 +132,21 @@ void Http3Stream::reset(ResetReason reason) {
 
 nghttp3_ssize Http3Stream::read_outbound(nghttp3_vec* vec, std::size_t capacity,
                                          std::uint32_t* flags) {
-  std::size_t n = 0;
-  while (n < capacity && unsent_index_ < outbound_.size()) {
-    std::string& chunk = outbound_[unsent_index_++];
-    vec[n].base = reinterpret_cast<std::uint8_t*>(chunk.data());
-    vec[n].len = chunk.size();
-    ++n;
+  bool eof = false;
+  nghttp3_ssize n = outbound_.read(vec, capacity, flags, eof);
+  if (eof && !trailers_.empty() && connection_) {
+    std::vector<nghttp3_nv> nva;
+    nva.reserve(trailers_.size());
+    for (const auto& h : trailers_) nva.push_back(make_nv(h.name, h.value));
+    *flags |= NGHTTP3_DATA_FLAG_NO_END_STREAM;
+    nghttp3_conn_submit_trailers(connection_->session(), id_, nva.data(), nva.size());
   }
-  if (unsent_index_ == outbound_.size() && finished_ && !eof_given_) {
-    eof_given_ = true;
-    *flags |= NGHTTP3_DATA_FLAG_EOF;
-    if (!trailers_.empty() && connection_) {
-      std::vector<nghttp3_nv> nva;
-      nva.reserve(trailers_.size());
-      for (const auto& h : trailers_) nva.push_back(make_nv(h.name, h.value));
-      *flags |= NGHTTP3_DATA_FLAG_NO_END_STREAM;
-      nghttp3_conn_submit_trailers(connection_->session(), id_, nva.data(), nva.size());
-    }
-    return static_cast<nghttp3_ssize>(n);
-  }
-  if (n == 0) return NGHTTP3_ERR_WOULDBLOCK;
-  return static_cast<nghttp3_ssize>(n);
+  return n;
 }
 
 void Http3Stream::on_acked(std::uint64_t size) {
-  unacked_ -= std::min<std::uint64_t>(size, unacked_);
-  while (size > 0 && !outbound_.empty()) {
-    std::size_t left = outbound_.front().size() - acked_in_front_;
-    if (size < left) {
-      acked_in_front_ += size;
-      break;
-    }
-    size -= left;
-    outbound_.pop_front();
-    acked_in_front_ = 0;
-    if (unsent_index_ > 0) --unsent_index_;
-  }
-  if (connection_ && unacked_ <= connection_->options().stream_write_buffer / 2) {
+  outbound_.on_acked(size);
+  if (connection_ && outbound_.unacked() <= connection_->options().stream_write_buffer / 2) {
     drained_.notify();
   }
 }

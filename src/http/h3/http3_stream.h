@@ -5,17 +5,16 @@
 //
 // Concurrency: lives on its connection's worker, like the connection.
 //
-// Response bytes are handed to nghttp3 by reference and must stay put until
-// the peer acknowledges them, so they sit in a deque (stable addresses) from
-// queue() to acknowledgement; write() suspends while more than
-// ConnectionOptions::stream_write_buffer of them are unacknowledged.
+// Response bytes sit in an Http3Outbound from queue() to acknowledgement;
+// write() suspends while more than ConnectionOptions::stream_write_buffer of
+// them are unacknowledged.
 #include <nghttp3/nghttp3.h>
 
-#include <deque>
 #include <memory>
 #include <string>
 
 #include "src/http/exchange.h"
+#include "src/http/h3/http3_outbound.h"
 #include "src/net/event.h"
 
 namespace triplex::http {
@@ -82,13 +81,9 @@ class Http3Stream final : public Exchange, public std::enable_shared_from_this<H
   bool request_ended_ = false;
   net::Event readable_;
 
-  std::deque<std::string> outbound_;  // from the oldest unacknowledged chunk
-  std::size_t acked_in_front_ = 0;    // acknowledged bytes of outbound_.front()
-  std::size_t unsent_index_ = 0;      // first chunk not yet given to nghttp3
-  std::size_t unacked_ = 0;           // queued and not yet acknowledged
+  Http3Outbound outbound_;
   bool finished_ = false;
   bool closed_ = false;
-  bool eof_given_ = false;
   Headers trailers_;
   net::Event drained_;
 

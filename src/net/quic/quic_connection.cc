@@ -59,6 +59,11 @@ int extend_max_remote_streams_bidi_cb(ngtcp2_conn*, std::uint64_t max_streams, v
   return 0;
 }
 
+int extend_max_local_streams_bidi_cb(ngtcp2_conn*, std::uint64_t, void* ud) {
+  if (QuicApplication* app = self(ud)->app()) app->on_max_local_streams_bidi();
+  return 0;
+}
+
 int extend_max_stream_data_cb(ngtcp2_conn*, std::int64_t stream_id, std::uint64_t, void* ud,
                               void*) {
   QuicApplication* app = self(ud)->app();
@@ -90,9 +95,18 @@ ngtcp2_conn* get_conn_cb(ngtcp2_crypto_conn_ref* ref) {
   return static_cast<QuicConnection*>(ref->user_data)->native();
 }
 
-ngtcp2_callbacks make_callbacks() {
+void session_ticket_cb(ngtcp2_crypto_conn_ref* ref) {
+  static_cast<QuicConnection*>(ref->user_data)->on_session_ticket();
+}
+
+ngtcp2_callbacks make_callbacks(bool client) {
   ngtcp2_callbacks cb{};
-  cb.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
+  if (client) {
+    cb.client_initial = ngtcp2_crypto_client_initial_cb;
+    cb.recv_retry = ngtcp2_crypto_recv_retry_cb;
+  } else {
+    cb.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
+  }
   cb.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
   cb.handshake_completed = handshake_completed_cb;
   cb.encrypt = ngtcp2_crypto_encrypt_cb;
@@ -107,6 +121,7 @@ ngtcp2_callbacks make_callbacks() {
   cb.update_key = ngtcp2_crypto_update_key_cb;
   cb.stream_reset = stream_reset_cb;
   cb.extend_max_remote_streams_bidi = extend_max_remote_streams_bidi_cb;
+  cb.extend_max_local_streams_bidi = extend_max_local_streams_bidi_cb;
   cb.extend_max_stream_data = extend_max_stream_data_cb;
   cb.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
   cb.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
@@ -149,21 +164,12 @@ bool QuicConnection::init(const ngtcp2_pkt_hd& hd, const PathStorage& path) {
 
   ngtcp2_cid scid;
   ngtcp2_transport_params params;
-  ngtcp2_transport_params_default(&params);
+  fill_transport_params(params);
   endpoint_->new_cid(scid, params.stateless_reset_token);
   params.stateless_reset_token_present = 1;
   params.original_dcid = hd.dcid;
-  params.initial_max_stream_data_bidi_local = limits.stream_window;
-  params.initial_max_stream_data_bidi_remote = limits.stream_window;
-  params.initial_max_stream_data_uni = limits.uni_stream_window;
-  params.initial_max_data = limits.connection_window;
-  params.initial_max_streams_bidi = limits.max_streams_bidi;
-  params.initial_max_streams_uni = limits.max_streams_uni;
-  params.max_idle_timeout = to_duration(limits.idle_timeout);
-  params.active_connection_id_limit = 4;
-  params.grease_quic_bit = 1;
 
-  ngtcp2_callbacks callbacks = make_callbacks();
+  ngtcp2_callbacks callbacks = make_callbacks(false);
   PathStorage storage = path;
   ngtcp2_path view = storage.view();
   if (ngtcp2_conn_server_new(&conn_, &hd.scid, &scid, &view, hd.version, &callbacks, &settings,
@@ -183,6 +189,100 @@ bool QuicConnection::init(const ngtcp2_pkt_hd& hd, const PathStorage& path) {
   cids_.emplace_back(hd.dcid);
   cids_.emplace_back(scid);
   return true;
+}
+
+void QuicConnection::fill_transport_params(ngtcp2_transport_params& params) const {
+  const QuicSettings& limits = endpoint_->config().settings;
+  ngtcp2_transport_params_default(&params);
+  params.initial_max_stream_data_bidi_local = limits.stream_window;
+  params.initial_max_stream_data_bidi_remote = limits.stream_window;
+  params.initial_max_stream_data_uni = limits.uni_stream_window;
+  params.initial_max_data = limits.connection_window;
+  params.initial_max_streams_bidi = client_ ? 0 : limits.max_streams_bidi;
+  params.initial_max_streams_uni = limits.max_streams_uni;
+  params.max_idle_timeout = to_duration(limits.idle_timeout);
+  params.active_connection_id_limit = 4;
+  params.grease_quic_bit = 1;
+}
+
+std::shared_ptr<QuicConnection> QuicConnection::connect(std::shared_ptr<QuicEndpoint> endpoint,
+                                                        const asio::ip::udp::endpoint& remote,
+                                                        QuicClientParams params) {
+  std::shared_ptr<QuicConnection> conn(new QuicConnection(std::move(endpoint)));
+  conn->client_ = true;
+  if (!conn->init_client(remote, std::move(params))) return nullptr;
+  for (const auto& cid : conn->cids_) conn->endpoint_->add_cid(cid, conn);
+  return conn;
+}
+
+bool QuicConnection::init_client(const asio::ip::udp::endpoint& remote, QuicClientParams params) {
+  const QuicSettings& limits = endpoint_->config().settings;
+  resumption_ = std::move(params.resumption);
+  client_tls_ = std::move(params.tls);
+  path_.local = SocketAddress::from(endpoint_->local_endpoint());
+  path_.remote = SocketAddress::from(remote);
+
+  ngtcp2_settings settings;
+  ngtcp2_settings_default(&settings);
+  settings.initial_ts = now_ts();
+  settings.handshake_timeout = to_duration(limits.handshake_timeout);
+
+  ngtcp2_transport_params local;
+  fill_transport_params(local);
+  ngtcp2_cid scid;
+  std::uint8_t unused_token[NGTCP2_STATELESS_RESET_TOKENLEN];
+  endpoint_->new_cid(scid, unused_token);
+  ngtcp2_cid dcid;
+  dcid.datalen = kCidLength;
+  random_bytes(dcid.data, dcid.datalen);
+
+  ngtcp2_callbacks callbacks = make_callbacks(true);
+  ngtcp2_path view = path_.view();
+  if (ngtcp2_conn_client_new(&conn_, &dcid, &scid, &view, NGTCP2_PROTO_VER_V1, &callbacks,
+                             &settings, &local, nullptr, this) != 0) {
+    conn_ = nullptr;
+    return false;
+  }
+  conn_ref_.get_conn = get_conn_cb;
+  conn_ref_.user_data = this;
+  bool resuming = resumption_ && resumption_->usable();
+  if (!tls_.init_client(*client_tls_, &conn_ref_, params.server_name,
+                        resuming ? resumption_->ticket : std::string(),
+                        resumption_ ? session_ticket_cb : nullptr)) {
+    return false;
+  }
+  ngtcp2_conn_set_tls_native_handle(conn_, tls_.native());
+  if (resuming && params.early_data) {
+    // 0-RTT is sent under the limits the server gave last time.
+    ngtcp2_conn_set_early_remote_transport_params(conn_, &resumption_->params);
+    early_data_attempted_ = true;
+  }
+  if (limits.keepalive.count() > 0) {
+    ngtcp2_conn_set_keep_alive_timeout(conn_, to_duration(limits.keepalive));
+  }
+  cids_.emplace_back(scid);
+  return true;
+}
+
+void QuicConnection::start() {
+  // With 0-RTT the application's streams go out in the first flight.
+  if (early_data_attempted_ && app_ != nullptr && !app_->on_ready()) {
+    start_closing();
+    return;
+  }
+  write_packets();
+}
+
+void QuicConnection::on_session_ticket() {
+  if (!resumption_) return;
+  const ngtcp2_transport_params* params = ngtcp2_conn_get_remote_transport_params(conn_);
+  std::string ticket = tls_.resumption_data();
+  if (params == nullptr || ticket.empty()) return;
+  resumption_->ticket = std::move(ticket);
+  resumption_->params = *params;
+  // It points into a buffer of this connection; 0-RTT does not need it.
+  resumption_->params.version_info_present = 0;
+  resumption_->params.version_info = {};
 }
 
 asio::any_io_executor QuicConnection::executor() const { return endpoint_->executor(); }
@@ -224,6 +324,7 @@ void QuicConnection::handle_error(int liberr) {
       return;
     case NGTCP2_ERR_DROP_CONN:
     case NGTCP2_ERR_IDLE_CLOSE:
+    case NGTCP2_ERR_RECV_VERSION_NEGOTIATION:  // a client: no version in common
     case NGTCP2_ERR_HANDSHAKE_TIMEOUT:
       drop();
       return;
@@ -442,6 +543,7 @@ void QuicConnection::abandon() {
   state_ = State::kClosed;
   timer_.cancel();
   blocked_.reset();
+  if (client_) endpoint_->shutdown();
 }
 
 void QuicConnection::finish() {
@@ -452,6 +554,7 @@ void QuicConnection::finish() {
   auto keep = shared_from_this();  // the map may hold the last reference
   for (const auto& cid : cids_) endpoint_->remove_cid(cid);
   cids_.clear();
+  if (client_) endpoint_->shutdown();  // it served this connection only
 }
 
 void QuicConnection::notify_closed() {
@@ -461,8 +564,14 @@ void QuicConnection::notify_closed() {
 }
 
 int QuicConnection::on_handshake_completed() {
-  // A ticket for resumption; a failure only costs the client a full handshake.
-  tls_.send_session_ticket();
+  if (!client_) {
+    // A ticket for resumption; a failure only costs the client a full handshake.
+    tls_.send_session_ticket();
+  } else if (early_data_attempted_ && !tls_.early_data_accepted()) {
+    int rv = ngtcp2_conn_early_data_rejected(conn_);
+    if (rv != 0) return rv;
+    if (app_ != nullptr) app_->on_early_data_rejected();
+  }
   if (app_ != nullptr) app_->on_handshake_completed();
   return 0;
 }

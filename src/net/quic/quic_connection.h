@@ -1,6 +1,6 @@
 #pragma once
-// One server-side QUIC connection on ngtcp2: it is fed the datagrams its
-// endpoint routes to it, writes the packets ngtcp2 produces (pulling stream
+// One QUIC connection on ngtcp2, server or client side: it is fed the
+// datagrams its endpoint routes to it, writes the packets ngtcp2 produces (pulling stream
 // data from the application), runs ngtcp2's timers, and ends with
 // CONNECTION_CLOSE and a closing period, a draining period after the peer's
 // CONNECTION_CLOSE, or silently on idle timeout. It knows nothing of HTTP:
@@ -13,11 +13,13 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/ip/udp.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "src/net/quic/quic_common.h"
@@ -40,6 +42,9 @@ class QuicApplication {
   // The handshake is complete (for a server also confirmed): requests that
   // came as 0-RTT early data can no longer be replays.
   virtual void on_handshake_completed() {}
+  // Client: the server refused our 0-RTT data. ngtcp2 has forgotten the
+  // streams opened so far; what they carried must be sent again (or failed).
+  virtual void on_early_data_rejected() {}
   virtual bool on_stream_data(std::int64_t id, const std::uint8_t* data, std::size_t size,
                               bool fin) = 0;
   // `size` more bytes of the stream were acknowledged by the peer.
@@ -50,6 +55,8 @@ class QuicApplication {
   virtual bool on_stream_reset(std::int64_t id, std::uint64_t app_error_code) = 0;
   virtual bool on_stream_stop_sending(std::int64_t id, std::uint64_t app_error_code) = 0;
   virtual void on_max_remote_streams_bidi(std::uint64_t max_streams) = 0;
+  // The peer lets us open more bidirectional streams.
+  virtual void on_max_local_streams_bidi() {}
   // The peer granted more flow-control credit on the stream.
   virtual bool on_stream_writable(std::int64_t id) = 0;
 
@@ -68,12 +75,39 @@ class QuicApplication {
   virtual void on_connection_closed() = 0;
 };
 
+// What a client keeps from one connection to resume the next (TLS session
+// ticket and the server's transport parameters, which 0-RTT needs).
+struct QuicResumption {
+  std::string ticket;
+  ngtcp2_transport_params params{};
+  bool usable() const { return !ticket.empty(); }
+};
+
+struct QuicClientParams {
+  std::shared_ptr<const QuicClientTlsContext> tls;
+  std::string server_name;  // SNI and the name the certificate must carry
+  // Read to resume (and send 0-RTT), updated when the server issues a ticket.
+  std::shared_ptr<QuicResumption> resumption;
+  bool early_data = true;  // with a usable resumption, send requests as 0-RTT
+};
+
 class QuicConnection final : public std::enable_shared_from_this<QuicConnection> {
  public:
   // A connection for an acceptable client Initial with header `hd` that
   // arrived on `path`. Null when ngtcp2 or TLS cannot be set up.
   static std::shared_ptr<QuicConnection> accept(std::shared_ptr<QuicEndpoint> endpoint,
                                                 const ngtcp2_pkt_hd& hd, const PathStorage& path);
+  // A client connection to `remote` over `endpoint` (which it then owns:
+  // a client endpoint carries one connection). Null when ngtcp2 or TLS
+  // cannot be set up. Set the application, then start().
+  static std::shared_ptr<QuicConnection> connect(std::shared_ptr<QuicEndpoint> endpoint,
+                                                 const asio::ip::udp::endpoint& remote,
+                                                 QuicClientParams params);
+  // Client: sends the first flight (with 0-RTT when resuming).
+  void start();
+  // Client: 0-RTT keys are set up, so requests may be sent before the
+  // handshake completes.
+  bool early_data_possible() const { return early_data_attempted_; }
   ~QuicConnection();
   QuicConnection(const QuicConnection&) = delete;
   QuicConnection& operator=(const QuicConnection&) = delete;
@@ -114,12 +148,15 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   int on_tx_key(ngtcp2_crypto_level level);
   int on_new_connection_id(ngtcp2_cid* cid, std::uint8_t* token, std::size_t cidlen);
   int on_remove_connection_id(const ngtcp2_cid* cid);
+  void on_session_ticket();
 
  private:
   enum class State { kOpen, kClosing, kDraining, kClosed };
 
   explicit QuicConnection(std::shared_ptr<QuicEndpoint> endpoint);
   bool init(const ngtcp2_pkt_hd& hd, const PathStorage& path);
+  bool init_client(const asio::ip::udp::endpoint& remote, QuicClientParams params);
+  void fill_transport_params(ngtcp2_transport_params& params) const;
   // False when the socket is full (the packet is kept and sent first later).
   bool send(const ngtcp2_path& path, std::uint8_t ecn, const std::uint8_t* data, std::size_t size);
   void handle_error(int liberr);
@@ -138,6 +175,10 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   ngtcp2_crypto_conn_ref conn_ref_{};
   QuicTlsSession tls_;
   QuicApplication* app_ = nullptr;
+  bool client_ = false;
+  std::shared_ptr<QuicResumption> resumption_;  // client only
+  std::shared_ptr<const QuicClientTlsContext> client_tls_;
+  bool early_data_attempted_ = false;
   PathStorage path_;          // where the connection started
   std::vector<CidKey> cids_;  // every ID the endpoint routes to us
   ngtcp2_connection_close_error error_{};

@@ -65,6 +65,25 @@ void QuicEndpoint::bind(const asio::ip::udp::endpoint& endpoint) {
   wildcard_ = local_.address().is_unspecified();
 }
 
+void QuicEndpoint::open_client(const asio::ip::udp::endpoint& remote) {
+  client_ = true;
+  accepting_ = false;
+  socket_.open(remote.protocol());
+  ipv6_ = remote.address().is_v6();
+  int fd = socket_.native_handle();
+  if (ipv6_) {
+    set_int_option(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
+    set_int_option(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE);
+  } else {
+    set_int_option(fd, IPPROTO_IP, IP_RECVTOS, 1);
+    set_int_option(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE);
+  }
+  // Connecting fixes our local address, so every path ngtcp2 sees matches.
+  socket_.connect(remote);
+  socket_.non_blocking(true);
+  local_ = socket_.local_endpoint();
+}
+
 void QuicEndpoint::start() {
   asio::co_spawn(socket_.get_executor(), receive_loop(), asio::detached);
 }
@@ -152,6 +171,7 @@ void QuicEndpoint::on_datagram(Datagram& datagram, bool handed_over) {
     conn->write_packets();
     return;
   }
+  if (client_) return;  // not for our connection: nothing to say
   if (!handed_over && hand_over(vc, datagram)) return;
   if ((datagram.data[0] & 0x80) == 0) {
     // A short-header packet for a connection we do not know (any more).

@@ -47,6 +47,10 @@ class QuicEndpoint final : public std::enable_shared_from_this<QuicEndpoint> {
 
   // Binds; throws std::system_error.
   void bind(const asio::ip::udp::endpoint& endpoint);
+  // Client side instead: a socket of our own, connected to `remote`, for
+  // one outgoing connection (QuicConnection::connect). Never accepts, never
+  // answers unknown packets. Throws std::system_error.
+  void open_client(const asio::ip::udp::endpoint& remote);
   // The endpoints of all workers, indexed by worker (this one included), so
   // that a datagram for another worker's connection can be handed over: the
   // kernel spreads datagrams by address, and a client's address may change.
@@ -105,6 +109,7 @@ class QuicEndpoint final : public std::enable_shared_from_this<QuicEndpoint> {
   bool wildcard_ = false;  // bound to any address: say which one we send from
   bool ipv6_ = false;
   bool accepting_ = true;
+  bool client_ = false;
   int ecn_ = -1;  // what the socket currently marks outgoing packets with
   std::unordered_map<CidKey, std::shared_ptr<QuicConnection>, CidKeyHash> connections_;
   std::vector<std::weak_ptr<QuicConnection>> waiting_writable_;

@@ -47,6 +47,15 @@ int remember_client_hello(void* context, std::time_t expires, const gnutls_datum
   return fresh ? 0 : GNUTLS_E_DB_ENTRY_EXISTS;
 }
 
+int client_hook(gnutls_session_t session, unsigned int type, unsigned int, unsigned int,
+                const gnutls_datum_t*) {
+  if (type != GNUTLS_HANDSHAKE_NEW_SESSION_TICKET) return 0;
+  auto* ref = static_cast<ngtcp2_crypto_conn_ref*>(gnutls_session_get_ptr(session));
+  auto* self = static_cast<QuicTlsSession*>(gnutls_db_get_ptr(session));
+  if (ref != nullptr && self != nullptr) self->on_ticket(ref);
+  return 0;
+}
+
 }  // namespace
 
 QuicTlsContext::QuicTlsContext(const PemCredentials& pem) {
@@ -124,6 +133,86 @@ bool QuicTlsSession::init(const QuicTlsContext& context, ngtcp2_crypto_conn_ref*
   gnutls_datum_t alpn{reinterpret_cast<unsigned char*>(const_cast<char*>(kAlpnH3.data())),
                       static_cast<unsigned int>(kAlpnH3.size())};
   return gnutls_alpn_set_protocols(session_, &alpn, 1, GNUTLS_ALPN_MANDATORY) == 0;
+}
+
+QuicClientTlsContext::QuicClientTlsContext(const QuicClientTlsOptions& options)
+    : insecure_(options.insecure) {
+  int rv = gnutls_certificate_allocate_credentials(&credentials_);
+  if (rv != 0) throw tls_error("credentials", rv);
+  auto fail = [this](const char* what, int code) {
+    gnutls_certificate_free_credentials(credentials_);
+    return tls_error(what, code);
+  };
+  if (!options.insecure) {
+    rv = options.ca_file.empty() ? gnutls_certificate_set_x509_system_trust(credentials_)
+                                 : gnutls_certificate_set_x509_trust_file(
+                                       credentials_, options.ca_file.c_str(), GNUTLS_X509_FMT_PEM);
+    if (rv < 0) throw fail("trusted certificates", rv);
+  }
+  if (!options.cert_file.empty()) {
+    rv = gnutls_certificate_set_x509_key_file(credentials_, options.cert_file.c_str(),
+                                              options.key_file.c_str(), GNUTLS_X509_FMT_PEM);
+    if (rv < 0) throw fail("client certificate and key", rv);
+  }
+  rv = gnutls_priority_init(&priority_, kPriority, nullptr);
+  if (rv != 0) throw fail("priorities", rv);
+}
+
+QuicClientTlsContext::~QuicClientTlsContext() {
+  gnutls_priority_deinit(priority_);
+  gnutls_certificate_free_credentials(credentials_);
+}
+
+bool QuicTlsSession::init_client(const QuicClientTlsContext& context,
+                                 ngtcp2_crypto_conn_ref* conn_ref, const std::string& server_name,
+                                 const std::string& ticket, TicketHandler on_ticket) {
+  if (gnutls_init(&session_,
+                  GNUTLS_CLIENT | GNUTLS_ENABLE_EARLY_DATA | GNUTLS_NO_END_OF_EARLY_DATA) != 0) {
+    session_ = nullptr;
+    return false;
+  }
+  if (gnutls_priority_set(session_, context.priority()) != 0) return false;
+  if (ngtcp2_crypto_gnutls_configure_client_session(session_) != 0) return false;
+  gnutls_session_set_ptr(session_, conn_ref);
+  if (on_ticket != nullptr) {
+    // The session pointer belongs to ngtcp2's glue; clients have no session
+    // database, so its pointer carries us to the hook.
+    on_ticket_ = on_ticket;
+    gnutls_db_set_ptr(session_, this);
+    gnutls_handshake_set_hook_function(session_, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
+                                       GNUTLS_HOOK_POST, client_hook);
+  }
+  if (!ticket.empty()) {
+    // A stale or foreign ticket only costs a full handshake.
+    gnutls_session_set_data(session_, ticket.data(), ticket.size());
+  }
+  if (gnutls_credentials_set(session_, GNUTLS_CRD_CERTIFICATE, context.credentials()) != 0) {
+    return false;
+  }
+  gnutls_datum_t alpn{reinterpret_cast<unsigned char*>(const_cast<char*>(kAlpnH3.data())),
+                      static_cast<unsigned int>(kAlpnH3.size())};
+  if (gnutls_alpn_set_protocols(session_, &alpn, 1, GNUTLS_ALPN_MANDATORY) != 0) return false;
+  if (!server_name.empty()) {
+    gnutls_server_name_set(session_, GNUTLS_NAME_DNS, server_name.data(), server_name.size());
+  }
+  if (!context.insecure()) {
+    // The certificate must be valid for the name we asked for.
+    gnutls_session_set_verify_cert(session_, server_name.empty() ? nullptr : server_name.c_str(),
+                                   0);
+  }
+  return true;
+}
+
+bool QuicTlsSession::early_data_accepted() const {
+  return session_ != nullptr && (gnutls_session_get_flags(session_) & GNUTLS_SFLAGS_EARLY_DATA);
+}
+
+std::string QuicTlsSession::resumption_data() const {
+  gnutls_datum_t data{nullptr, 0};
+  if (session_ == nullptr || gnutls_session_get_data2(session_, &data) != 0) return {};
+  std::string out(reinterpret_cast<const char*>(data.data), data.size);
+  gnutls_free(data.data);
+  return out;
 }
 
 bool QuicTlsSession::send_session_ticket() {

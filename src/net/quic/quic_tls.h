@@ -47,6 +47,33 @@ class QuicTlsContext {
   std::unordered_map<std::string, std::time_t> seen_;
 };
 
+// What a client needs to verify servers (and, optionally, to present a
+// certificate of its own). Immutable after construction.
+struct QuicClientTlsOptions {
+  std::string ca_file;    // empty: the system's trust store
+  bool insecure = false;  // accept any server certificate
+  std::string cert_file;  // client certificate (mTLS), with key_file
+  std::string key_file;
+};
+
+class QuicClientTlsContext {
+ public:
+  // Throws std::runtime_error with GnuTLS's reason when files do not load.
+  explicit QuicClientTlsContext(const QuicClientTlsOptions& options);
+  ~QuicClientTlsContext();
+  QuicClientTlsContext(const QuicClientTlsContext&) = delete;
+  QuicClientTlsContext& operator=(const QuicClientTlsContext&) = delete;
+
+  gnutls_certificate_credentials_t credentials() const { return credentials_; }
+  gnutls_priority_t priority() const { return priority_; }
+  bool insecure() const { return insecure_; }
+
+ private:
+  gnutls_certificate_credentials_t credentials_ = nullptr;
+  gnutls_priority_t priority_ = nullptr;
+  bool insecure_ = false;
+};
+
 class QuicTlsSession {
  public:
   QuicTlsSession() = default;
@@ -57,12 +84,28 @@ class QuicTlsSession {
   // A server session whose callbacks find the ngtcp2 connection through
   // `conn_ref` (which must outlive the session). False on failure.
   bool init(const QuicTlsContext& context, ngtcp2_crypto_conn_ref* conn_ref);
+  // A client session for `server_name` (SNI and certificate name), resuming
+  // `ticket` (resumption_data() of an earlier session) when not empty.
+  // `on_ticket` runs each time the server issues a ticket.
+  using TicketHandler = void (*)(ngtcp2_crypto_conn_ref* conn_ref);
+  bool init_client(const QuicClientTlsContext& context, ngtcp2_crypto_conn_ref* conn_ref,
+                   const std::string& server_name, const std::string& ticket,
+                   TicketHandler on_ticket);
   gnutls_session_t native() const { return session_; }
   // After the handshake: one NewSessionTicket for resumption.
   bool send_session_ticket();
+  // Client: the server accepted the early data we sent.
+  bool early_data_accepted() const;
+  // The session data to resume this session later (empty if none).
+  std::string resumption_data() const;
+  // From GnuTLS: a NewSessionTicket arrived.
+  void on_ticket(ngtcp2_crypto_conn_ref* conn_ref) {
+    if (on_ticket_ != nullptr) on_ticket_(conn_ref);
+  }
 
  private:
   gnutls_session_t session_ = nullptr;
+  TicketHandler on_ticket_ = nullptr;
 };
 
 }  // namespace triplex::net::quic
