@@ -1,0 +1,1023 @@
+"""Bad input to the interop server's HTTP/3 (QUIC) side.
+
+One server (TLS, so HTTP/3 on the UDP twin of its port) takes, case by case:
+random datagrams, malformed and undersized QUIC Initials, an unknown version,
+an oversized request header block, a client that stops reading a large
+response, and a crowd of handshakes that are started and then abandoned.
+After every case the server process must still be alive, its stderr must hold
+no sanitizer report, and a fresh gtlsclient (ngtcp2's example client, a peer
+we did not write) must get a correct answer. At the end SIGTERM must drain
+and stop the server with exit status 0 (the server drains on SIGTERM: GOAWAY,
+then waits up to --drain-timeout-ms for in-flight streams, then exits).
+
+The Initials are real: protected with the QUIC v1 Initial keys (RFC 9001
+section 5) and carrying a TLS 1.3 ClientHello, so that the server answering
+the well-formed one (checked by decrypting its ServerHello) shows that it
+really drops the malformed variants instead of failing to read all of them.
+AES and GCM are written out below because only Python's standard library is
+used; they are checked against FIPS-197, GCM and RFC 9001 test vectors first.
+
+Run: python3 h3_bad_input_test.py --server PATH --gtlsclient PATH [--seed N]
+(unittest arguments such as -k or -v may follow). Under a sanitizer build set
+ASAN_OPTIONS / LSAN_OPTIONS as usual; the server's stderr is captured to a
+file and scanned for reports after every case and after exit.
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import random
+import re
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER_BINARY = os.environ.get(
+    'TRIPLEX_INTEROP_SERVER', os.path.join(_HERE, '..', '..', 'build', 'bin',
+                                           'triplex-interop-server'))
+GTLSCLIENT = shutil.which('gtlsclient') or 'gtlsclient'
+SEED = None
+
+SANITIZER_MARKERS = ('ERROR: AddressSanitizer', 'runtime error:', 'ERROR: LeakSanitizer')
+TEST_SERVICE = '/grpc.testing.TestService/'
+QUIC_V1 = 1
+MIN_INITIAL = 1200  # RFC 9000 section 14.1
+SERVER_CID_LENGTH = 18  # kCidLength in src/net/quic/quic_common.h
+
+
+def main():
+    """unittest.main, plus --server, --gtlsclient and --seed."""
+    global SERVER_BINARY, GTLSCLIENT, SEED
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument('--server', default=SERVER_BINARY)
+    parser.add_argument('--gtlsclient', default=GTLSCLIENT)
+    parser.add_argument('--seed', type=int, default=None)
+    args, rest = parser.parse_known_args()
+    SERVER_BINARY = args.server
+    GTLSCLIENT = args.gtlsclient
+    SEED = args.seed if args.seed is not None else random.randrange(1 << 32)
+    for path, what in ((SERVER_BINARY, '--server'), (GTLSCLIENT, '--gtlsclient')):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            sys.exit('%s: no executable at %r' % (what, path))
+    print('random seed %d (rerun with --seed %d)' % (SEED, SEED), file=sys.stderr)
+    unittest.main(module='__main__', argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+# --- AES-128, AES-128-GCM and HKDF (standard library only) -----------------------------------
+
+def _xtime(a):
+    return ((a << 1) ^ 0x1b) & 0xff if a & 0x80 else a << 1
+
+
+def _make_sbox():
+    def rotl8(x, s):
+        return ((x << s) | (x >> (8 - s))) & 0xff
+    sbox = [0] * 256
+    p = q = 1
+    while True:
+        p ^= _xtime(p)  # p * 3 in GF(2^8)
+        q ^= q << 1  # q / 3
+        q ^= q << 2
+        q ^= q << 4
+        q &= 0xff
+        if q & 0x80:
+            q ^= 0x09
+        sbox[p] = q ^ rotl8(q, 1) ^ rotl8(q, 2) ^ rotl8(q, 3) ^ rotl8(q, 4) ^ 0x63
+        if p == 1:
+            break
+    sbox[0] = 0x63
+    return sbox
+
+
+_SBOX = _make_sbox()
+_TE0 = [(_xtime(s) << 24) | (s << 16) | (s << 8) | (_xtime(s) ^ s) for s in _SBOX]
+_TE1 = [((t >> 8) | (t << 24)) & 0xffffffff for t in _TE0]
+_TE2 = [((t >> 16) | (t << 16)) & 0xffffffff for t in _TE0]
+_TE3 = [((t >> 24) | (t << 8)) & 0xffffffff for t in _TE0]
+
+
+class Aes128:
+    def __init__(self, key):
+        assert len(key) == 16
+        w = list(struct.unpack('>4I', key))
+        rcon = 1
+        for i in range(4, 44):
+            t = w[i - 1]
+            if i % 4 == 0:
+                t = ((t << 8) | (t >> 24)) & 0xffffffff
+                t = ((_SBOX[t >> 24] << 24) | (_SBOX[(t >> 16) & 255] << 16)
+                     | (_SBOX[(t >> 8) & 255] << 8) | _SBOX[t & 255])
+                t ^= rcon << 24
+                rcon = _xtime(rcon)
+            w.append(w[i - 4] ^ t)
+        self.rk = w
+
+    def encrypt_block(self, block):
+        rk, s = self.rk, _SBOX
+        s0, s1, s2, s3 = struct.unpack('>4I', block)
+        s0, s1, s2, s3 = s0 ^ rk[0], s1 ^ rk[1], s2 ^ rk[2], s3 ^ rk[3]
+        for r in range(4, 40, 4):
+            s0, s1, s2, s3 = (
+                _TE0[s0 >> 24] ^ _TE1[(s1 >> 16) & 255] ^ _TE2[(s2 >> 8) & 255]
+                ^ _TE3[s3 & 255] ^ rk[r],
+                _TE0[s1 >> 24] ^ _TE1[(s2 >> 16) & 255] ^ _TE2[(s3 >> 8) & 255]
+                ^ _TE3[s0 & 255] ^ rk[r + 1],
+                _TE0[s2 >> 24] ^ _TE1[(s3 >> 16) & 255] ^ _TE2[(s0 >> 8) & 255]
+                ^ _TE3[s1 & 255] ^ rk[r + 2],
+                _TE0[s3 >> 24] ^ _TE1[(s0 >> 16) & 255] ^ _TE2[(s1 >> 8) & 255]
+                ^ _TE3[s2 & 255] ^ rk[r + 3])
+
+        def last(a, b, c, d, k):
+            return ((s[a >> 24] << 24) | (s[(b >> 16) & 255] << 16) | (s[(c >> 8) & 255] << 8)
+                    | s[d & 255]) ^ k
+        return struct.pack('>4I', last(s0, s1, s2, s3, rk[40]), last(s1, s2, s3, s0, rk[41]),
+                           last(s2, s3, s0, s1, rk[42]), last(s3, s0, s1, s2, rk[43]))
+
+
+def _gf_mult(x, y):
+    """Multiplication in GCM's GF(2^128), blocks as big-endian integers."""
+    z, v = 0, y
+    for i in range(127, -1, -1):
+        if (x >> i) & 1:
+            z ^= v
+        v = (v >> 1) ^ (0xe1 << 120) if v & 1 else v >> 1
+    return z
+
+
+class AesGcm:
+    """AES-128-GCM with 12-byte nonces and 16-byte tags."""
+
+    def __init__(self, key):
+        self.aes = Aes128(key)
+        self.h = int.from_bytes(self.aes.encrypt_block(bytes(16)), 'big')
+
+    def _ghash(self, aad, data):
+        x = 0
+        for chunk in (aad, data):
+            for i in range(0, len(chunk), 16):
+                block = chunk[i:i + 16].ljust(16, b'\0')
+                x = _gf_mult(x ^ int.from_bytes(block, 'big'), self.h)
+        lengths = struct.pack('>QQ', len(aad) * 8, len(data) * 8)
+        return _gf_mult(x ^ int.from_bytes(lengths, 'big'), self.h)
+
+    def _ctr(self, nonce, data):
+        out = bytearray()
+        for n, i in enumerate(range(0, len(data), 16)):
+            stream = self.aes.encrypt_block(nonce + struct.pack('>I', n + 2))
+            out += bytes(a ^ b for a, b in zip(data[i:i + 16], stream))
+        return bytes(out)
+
+    def _tag(self, nonce, aad, ciphertext):
+        s = int.from_bytes(self.aes.encrypt_block(nonce + b'\0\0\0\1'), 'big')
+        return (s ^ self._ghash(aad, ciphertext)).to_bytes(16, 'big')
+
+    def seal(self, nonce, plaintext, aad):
+        ciphertext = self._ctr(nonce, plaintext)
+        return ciphertext + self._tag(nonce, aad, ciphertext)
+
+    def open(self, nonce, sealed, aad):
+        ciphertext, tag = sealed[:-16], sealed[-16:]
+        if not hmac.compare_digest(tag, self._tag(nonce, aad, ciphertext)):
+            raise ValueError('AEAD tag mismatch')
+        return self._ctr(nonce, ciphertext)
+
+
+def hkdf_expand_label(secret, label, length):
+    full = b'tls13 ' + label
+    info = struct.pack('>HB', length, len(full)) + full + b'\0'
+    out, t, i = b'', b'', 1
+    while len(out) < length:
+        t = hmac.new(secret, t + info + bytes([i]), hashlib.sha256).digest()
+        out += t
+        i += 1
+    return out[:length]
+
+
+INITIAL_SALT_V1 = bytes.fromhex('38762cf7f55934b34d179ae6a4c80cadccbb7f0a')
+
+
+class InitialKeys:
+    """RFC 9001 section 5.2: Initial packet protection derived from the client's first DCID."""
+
+    def __init__(self, client_dcid, server_side):
+        initial = hmac.new(INITIAL_SALT_V1, client_dcid, hashlib.sha256).digest()
+        secret = hkdf_expand_label(initial, b'server in' if server_side else b'client in', 32)
+        self.key = hkdf_expand_label(secret, b'quic key', 16)
+        self.iv = hkdf_expand_label(secret, b'quic iv', 12)
+        self.hp = hkdf_expand_label(secret, b'quic hp', 16)
+        self.aead = AesGcm(self.key)
+        self.hp_cipher = Aes128(self.hp)
+
+    def nonce(self, pn):
+        return bytes(a ^ b for a, b in zip(self.iv, pn.to_bytes(12, 'big')))
+
+    def mask(self, sample):
+        return self.hp_cipher.encrypt_block(sample)
+
+
+def self_test_crypto():
+    """Known-answer tests; a broken cipher would make every 'server dropped it' check vacuous."""
+    fips = Aes128(bytes(range(16))).encrypt_block(bytes.fromhex('00112233445566778899aabbccddeeff'))
+    assert fips.hex() == '69c4e0d86a7b0430d8cdb78070b4c55a', 'AES-128 FIPS-197 vector'
+    gcm = AesGcm(bytes(16))
+    assert gcm.seal(bytes(12), b'', b'').hex() == '58e2fccefa7e3061367f1d57a4e7455a', 'GCM #1'
+    assert gcm.seal(bytes(12), bytes(16), b'').hex() == (
+        '0388dace60b6a392f328c2b971b2fe78ab6e47d42cec13bdf53a67b21257bddf'), 'GCM #2'
+    # RFC 9001 appendix A.1 and A.2.
+    dcid = bytes.fromhex('8394c8f03e515708')
+    client, server = InitialKeys(dcid, False), InitialKeys(dcid, True)
+    assert client.key.hex() == '1f369613dd76d5467730efcbe3b1a22d', 'RFC 9001 client key'
+    assert client.iv.hex() == 'fa044b2f42a3fd3b46fb255c', 'RFC 9001 client iv'
+    assert client.hp.hex() == '9f50449e04a0e810283a1e9933adedd2', 'RFC 9001 client hp'
+    assert server.key.hex() == 'cf3a5331653c364c88f0f379b6067e37', 'RFC 9001 server key'
+    mask = client.mask(bytes.fromhex('d1b1c98dd7689fb8ec11d242b123dc9b'))
+    assert mask[:5].hex() == '437b9aec36', 'RFC 9001 header protection mask'
+
+
+# --- QUIC and TLS encoding --------------------------------------------------------------------
+
+def varint(n, size=None):
+    """QUIC variable-length integer (RFC 9000 section 16), optionally in a given width."""
+    if size is None:
+        size = 1 if n < 1 << 6 else 2 if n < 1 << 14 else 4 if n < 1 << 30 else 8
+    prefix = {1: 0, 2: 1, 4: 2, 8: 3}[size]
+    assert n < 1 << (size * 8 - 2)
+    return ((prefix << (size * 8 - 2)) | n).to_bytes(size, 'big')
+
+
+def read_varint(data, i):
+    if i >= len(data):
+        raise ValueError('varint past the end')
+    size = 1 << (data[i] >> 6)
+    if i + size > len(data):
+        raise ValueError('varint past the end')
+    value = int.from_bytes(data[i:i + size], 'big') & ((1 << (size * 8 - 2)) - 1)
+    return value, i + size
+
+
+def _u16(n):
+    return struct.pack('>H', n)
+
+
+def _vec16(data):
+    return _u16(len(data)) + data
+
+
+def _tls_ext(ext_type, data):
+    return _u16(ext_type) + _vec16(data)
+
+
+def client_hello(scid, rng):
+    """A TLS 1.3 ClientHello as an h3 QUIC client sends it (ALPN h3, transport parameters)."""
+    def tp(param_id, value):
+        return varint(param_id) + varint(len(value)) + value
+    params = (tp(0x0f, scid)  # initial_source_connection_id
+              + tp(0x01, varint(30000))  # max_idle_timeout
+              + tp(0x04, varint(1 << 20))  # initial_max_data
+              + tp(0x05, varint(256 << 10)) + tp(0x06, varint(256 << 10))
+              + tp(0x07, varint(256 << 10))
+              + tp(0x08, varint(0)) + tp(0x09, varint(3)))  # no server bidi, 3 uni streams
+    name = b'localhost'
+    key_share = rng.randbytes(32)
+    sigalgs = [0x0403, 0x0503, 0x0603, 0x0807, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601]
+    extensions = b''.join([
+        _tls_ext(0x0000, _vec16(b'\0' + _vec16(name))),  # server_name
+        _tls_ext(0x000a, _vec16(_u16(0x001d) + _u16(0x0017))),  # supported_groups
+        _tls_ext(0x000d, _vec16(b''.join(_u16(a) for a in sigalgs))),  # signature_algorithms
+        _tls_ext(0x0010, _vec16(b'\x02h3')),  # ALPN
+        _tls_ext(0x002b, b'\x02\x03\x04'),  # supported_versions: TLS 1.3
+        _tls_ext(0x002d, b'\x01\x01'),  # psk_key_exchange_modes: psk_dhe_ke
+        _tls_ext(0x0033, _vec16(_u16(0x001d) + _vec16(key_share))),  # key_share: x25519
+        _tls_ext(0x0039, params),  # quic_transport_parameters
+    ])
+    body = (_u16(0x0303) + rng.randbytes(32) + b'\0'  # legacy version, random, no session id
+            + _vec16(_u16(0x1301) + _u16(0x1302) + _u16(0x1303)) + b'\x01\0'
+            + _vec16(extensions))
+    return b'\x01' + len(body).to_bytes(3, 'big') + body
+
+
+def crypto_frame(data, offset=0):
+    return b'\x06' + varint(offset) + varint(len(data)) + data
+
+
+def build_initial(dcid, scid, frames, size=MIN_INITIAL, pn=0, length_field=None,
+                  length_size=2, version=QUIC_V1, token=b''):
+    """A protected client Initial packet padded to `size` bytes.
+
+    length_field replaces the Length the header declares (it is protected as AAD like the real
+    one), to build packets whose Length disagrees with the datagram.
+    """
+    keys = InitialKeys(dcid, False)
+    pn_len = 4
+    head = (bytes([0xc0 | (pn_len - 1)]) + version.to_bytes(4, 'big')
+            + bytes([len(dcid)]) + dcid + bytes([len(scid)]) + scid + varint(len(token)) + token)
+    if length_field is not None:
+        length_size = len(varint(length_field))
+    plain_len = max(len(frames), size - len(head) - length_size - pn_len - 16)
+    plaintext = frames + bytes(plain_len - len(frames))  # PADDING frames
+    length = pn_len + plain_len + 16 if length_field is None else length_field
+    header = head + varint(length, length_size) + pn.to_bytes(pn_len, 'big')
+    packet = bytearray(header + keys.aead.seal(keys.nonce(pn), plaintext, header))
+    pn_offset = len(header) - pn_len
+    mask = keys.mask(bytes(packet[pn_offset + 4:pn_offset + 20]))
+    packet[0] ^= mask[0] & 0x0f
+    for i in range(pn_len):
+        packet[pn_offset + i] ^= mask[1 + i]
+    return bytes(packet)
+
+
+def parse_long_header(data):
+    """(first byte, version, dcid, scid, offset after the SCID) of a long-header packet."""
+    if len(data) < 7 or not data[0] & 0x80:
+        raise ValueError('not a long header')
+    version = int.from_bytes(data[1:5], 'big')
+    i = 5
+    dcid = data[i + 1:i + 1 + data[i]]
+    i += 1 + data[i]
+    if i >= len(data):
+        raise ValueError('truncated long header')
+    scid = data[i + 1:i + 1 + data[i]]
+    i += 1 + data[i]
+    if i > len(data):
+        raise ValueError('truncated long header')
+    return data[0], version, dcid, scid, i
+
+
+def open_server_initial(datagram, original_dcid):
+    """Frames [(type, value)] of the server Initial at the start of `datagram`."""
+    first, version, _, _, i = parse_long_header(datagram)
+    if version != QUIC_V1 or (first >> 4) & 3 != 0:
+        raise ValueError('not a v1 Initial: first byte %#x version %#x' % (first, version))
+    token_len, i = read_varint(datagram, i)
+    i += token_len
+    length, pn_offset = read_varint(datagram, i)
+    keys = InitialKeys(original_dcid, True)
+    mask = keys.mask(datagram[pn_offset + 4:pn_offset + 20])
+    first ^= mask[0] & 0x0f
+    pn_len = (first & 3) + 1
+    pn_bytes = bytes(b ^ m for b, m in zip(datagram[pn_offset:pn_offset + pn_len], mask[1:]))
+    header = bytes([first]) + datagram[1:pn_offset] + pn_bytes
+    sealed = datagram[pn_offset + pn_len:pn_offset + length]
+    plaintext = keys.aead.open(keys.nonce(int.from_bytes(pn_bytes, 'big')), sealed, header)
+    return parse_frames(plaintext)
+
+
+def parse_frames(data):
+    frames, i = [], 0
+    while i < len(data):
+        ftype = data[i]
+        i += 1
+        if ftype == 0x00:
+            continue
+        if ftype == 0x01:
+            frames.append(('PING', None))
+        elif ftype in (0x02, 0x03):
+            largest, i = read_varint(data, i)
+            _, i = read_varint(data, i)  # delay
+            ranges, i = read_varint(data, i)
+            _, i = read_varint(data, i)  # first range
+            for _ in range(2 * ranges + (3 if ftype == 0x03 else 0)):
+                _, i = read_varint(data, i)
+            frames.append(('ACK', largest))
+        elif ftype == 0x06:
+            offset, i = read_varint(data, i)
+            n, i = read_varint(data, i)
+            frames.append(('CRYPTO', (offset, data[i:i + n])))
+            i += n
+        elif ftype == 0x1c:
+            code, i = read_varint(data, i)
+            frame_type, i = read_varint(data, i)
+            n, i = read_varint(data, i)
+            frames.append(('CONNECTION_CLOSE', (code, frame_type, data[i:i + n])))
+            i += n
+        else:
+            frames.append(('frame %#x' % ftype, None))
+            break
+    return frames
+
+
+def describe(datagram):
+    """A short name for a datagram the server sent us."""
+    if not datagram:
+        return 'empty'
+    if datagram[0] & 0x80:
+        if len(datagram) >= 5 and int.from_bytes(datagram[1:5], 'big') == 0:
+            return 'version negotiation'
+        return 'long header %#x' % datagram[0]
+    return 'short header (stateless reset?) of %d bytes' % len(datagram)
+
+
+# --- processes --------------------------------------------------------------------------------
+
+class ServerProcess:
+    """The interop server with a self-signed certificate on 127.0.0.1, OS-chosen port.
+
+    Its stderr goes to a file (scanned for sanitizer reports); stdout is drained by a thread.
+    Only this PID is ever signalled.
+    """
+
+    def __init__(self, workdir, *flags, startup_timeout=30.0):
+        self.stderr_path = os.path.join(workdir, 'server.stderr')
+        self._stderr = open(self.stderr_path, 'wb')
+        self.proc = subprocess.Popen(
+            [SERVER_BINARY, '--listen', '127.0.0.1:0', '--self-signed', *flags],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr)
+        self.pid = self.proc.pid
+        try:
+            self.port = self._read_port(startup_timeout)
+        except BaseException:
+            self.kill()
+            raise
+        self._drainer = threading.Thread(target=self.proc.stdout.read, daemon=True)
+        self._drainer.start()
+
+    def _read_port(self, timeout):
+        deadline = time.monotonic() + timeout
+        line = b''
+        while not line.endswith(b'\n'):
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                raise RuntimeError('server did not report its port; got %r; stderr: %s'
+                                   % (line, self.stderr_tail()))
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 1)
+                if chunk:
+                    line += chunk
+        m = re.search(rb'listening on 127\.0\.0\.1:(\d+) .*HTTP/3', line)
+        if not m:
+            raise RuntimeError('unexpected first line (no HTTP/3?): %r' % line)
+        return int(m.group(1))
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stderr_text(self):
+        with open(self.stderr_path, 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
+
+    def stderr_tail(self, lines=60):
+        return '\n'.join(self.stderr_text().splitlines()[-lines:]) or '(empty)'
+
+    def sanitizer_report(self):
+        text = self.stderr_text()
+        for marker in SANITIZER_MARKERS:
+            at = text.find(marker)
+            if at >= 0:
+                start = text.rfind('\n', 0, max(0, at - 200)) + 1
+                return text[start:start + 6000]
+        return None
+
+    def rss_kib(self):
+        try:
+            with open('/proc/%d/status' % self.pid) as f:
+                for line in f:
+                    if line.startswith('VmRSS:'):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return -1
+
+    def terminate(self):
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self):
+        if self.alive():
+            self.proc.kill()
+        self.proc.wait()
+        self.close_files()
+
+    def close_files(self):
+        drainer = getattr(self, '_drainer', None)
+        if drainer is not None:
+            drainer.join(1.0)
+        if drainer is None or not drainer.is_alive():
+            self.proc.stdout.close()
+        self._stderr.close()
+
+
+class ClientRun:
+    """What one gtlsclient run printed: statuses, resets and closes per request stream."""
+
+    STATUS = re.compile(r'^http: stream 0x([0-9a-f]+) \[:status: (\d+)\]$', re.M)
+    RESET = re.compile(r'frm rx .*RESET_STREAM\(0x04\) id=0x([0-9a-f]+) .*\((0x[0-9a-f]+)\)')
+    CLOSE = re.compile(r'frm rx .*CONNECTION_CLOSE\((0x1[cd])\) error_code=.*?\((0x[0-9a-f]+)\)')
+    SERVER_CID = re.compile(r'pkt rx .* scid=0x([0-9a-f]+) version=0x00000001')
+    NEW_CID = re.compile(r'frm rx .*NEW_CONNECTION_ID\(0x18\) seq=\d+ cid=0x([0-9a-f]+)')
+
+    def __init__(self, exit_code, log, downloads):
+        self.exit_code = exit_code
+        self.log = log
+        self.downloads = downloads
+        self.statuses = {int(s, 16): int(code) for s, code in self.STATUS.findall(log)}
+        self.resets = {int(s, 16): int(code, 16) for s, code in self.RESET.findall(log)}
+        self.closes = self.CLOSE.findall(log)
+
+    def summary(self):
+        return 'exit %r, statuses %r, resets %r, connection closes %r' % (
+            self.exit_code, self.statuses, self.resets, self.closes)
+
+    @classmethod
+    def server_cids(cls, log):
+        return ({bytes.fromhex(c) for c in cls.SERVER_CID.findall(log)}
+                | {bytes.fromhex(c) for c in cls.NEW_CID.findall(log)})
+
+
+def connect_get_path(message):
+    """A Connect unary GET of CacheableUnaryCall (src/rpc/protocol_connect.cc)."""
+    return (TEST_SERVICE + 'CacheableUnaryCall?connect=v1&encoding=json&message='
+            + urllib.parse.quote(json.dumps(message, separators=(',', ':')), safe=''))
+
+
+# --- the test ---------------------------------------------------------------------------------
+
+class H3BadInputTest(unittest.TestCase):
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        self_test_crypto()
+        cls.workdir = tempfile.mkdtemp(prefix='h3_bad_input.')
+        cls.failed = False
+        cls.clients = []  # every gtlsclient Popen we started, to kill on the way out
+        cls.rng = random.Random(SEED)
+        # A short drain keeps shutdown quick should a case leave a stream stuck.
+        cls.server = ServerProcess(cls.workdir, '--drain-timeout-ms', '3000')
+        cls.port = cls.server.port
+        cls.addr = ('127.0.0.1', cls.port)
+
+    @classmethod
+    def tearDownClass(cls):
+        for proc in cls.clients:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        server = cls.server
+        try:
+            if not server.alive():
+                raise AssertionError('server died (exit %r) before SIGTERM; stderr:\n%s'
+                                     % (server.proc.returncode, server.stderr_tail()))
+            started = time.monotonic()
+            server.terminate()
+            code = server.wait(20.0)
+            took = time.monotonic() - started
+            if code is None:
+                server.kill()
+                raise AssertionError('server still running %.0f s after SIGTERM; killed. '
+                                     'stderr:\n%s' % (took, server.stderr_tail()))
+            print('\nserver exited with %r %.2f s after SIGTERM' % (code, took), file=sys.stderr)
+            report = server.sanitizer_report()
+            if report:
+                raise AssertionError('sanitizer report in server stderr:\n%s' % report)
+            if code != 0:
+                raise AssertionError('server exited with %r after SIGTERM; stderr:\n%s'
+                                     % (code, server.stderr_tail()))
+        except BaseException:
+            cls.failed = True
+            raise
+        finally:
+            if server.alive():
+                server.kill()
+            server.close_files()
+            if cls.failed:
+                print('logs kept in %s' % cls.workdir, file=sys.stderr)
+            else:
+                shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    def setUp(self):
+        self.started = time.monotonic()
+        self.assertServerUp('before ' + self._testMethodName)
+        self.sockets = []
+
+    def tearDown(self):
+        for sock in self.sockets:
+            sock.close()
+        print('  [%s: %.1f s]' % (self._testMethodName, time.monotonic() - self.started),
+              file=sys.stderr)
+
+    def run(self, result=None):
+        before = len(result.failures) + len(result.errors) if result else 0
+        out = super().run(result)
+        if result and len(result.failures) + len(result.errors) > before:
+            type(self).failed = True
+        return out
+
+    # --- checks ---------------------------------------------------------------------------------
+
+    def assertServerUp(self, when):
+        if not self.server.alive():
+            self.fail('server died %s: exit %r; stderr:\n%s'
+                      % (when, self.server.proc.returncode, self.server.stderr_tail()))
+        report = self.server.sanitizer_report()
+        if report:
+            self.fail('sanitizer report %s:\n%s' % (when, report))
+
+    def assertHealthy(self, when):
+        """The server is up, has reported nothing, and serves a fresh HTTP/3 client correctly."""
+        self.assertServerUp(when)
+        size = self.rng.randrange(1, 200)
+        run = self.fetch(connect_get_path({'responseSize': size}))
+        self.assertServerUp(when)
+        detail = '%s: fresh request: %s' % (when, run.summary())
+        self.assertEqual(run.exit_code, 0, detail)
+        self.assertEqual(run.statuses.get(0), 200, detail)
+        self.assertEqual(len(run.downloads), 1, detail)
+        body = next(iter(run.downloads.values()))
+        try:
+            got = base64.b64decode(json.loads(body)['payload']['body'])
+        except (ValueError, KeyError, TypeError) as e:
+            self.fail('%s: bad response body %r (%s)' % (detail, body[:200], e))
+        self.assertEqual(got, bytes(size), detail)
+
+    # --- tools ----------------------------------------------------------------------------------
+
+    def client_args(self, paths, download_dir=None, extra=()):
+        args = [GTLSCLIENT, '--no-quic-dump', '--no-http-dump', '--timeout=10s',
+                '--exit-on-all-streams-close', *extra]
+        if download_dir:
+            args.append('--download=' + download_dir)
+        args += ['127.0.0.1', str(self.port)]
+        return args + ['https://127.0.0.1:%d%s' % (self.port, p) for p in paths]
+
+    def start_client(self, paths, download_dir=None, extra=()):
+        fd, log_path = tempfile.mkstemp(prefix='client.', suffix='.log', dir=self.workdir)
+        with os.fdopen(fd, 'wb') as log:
+            proc = subprocess.Popen(self.client_args(paths, download_dir, extra),
+                                    stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT)
+        self.clients.append(proc)
+        return proc, log_path
+
+    def fetch(self, path, download=True, extra=(), timeout=40.0):
+        """One gtlsclient request, waited for (and killed if it takes more than timeout)."""
+        download_dir = tempfile.mkdtemp(prefix='dl.', dir=self.workdir) if download else None
+        proc, log_path = self.start_client([path], download_dir, extra)
+        try:
+            code = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            code = 'killed after %.0f s' % timeout
+        self.clients.remove(proc)
+        with open(log_path, 'rb') as f:
+            log = f.read().decode('utf-8', 'replace')
+        downloads = {}
+        if download_dir:
+            for name in os.listdir(download_dir):
+                with open(os.path.join(download_dir, name), 'rb') as f:
+                    downloads[name] = f.read()
+            shutil.rmtree(download_dir)
+        if code == 0 and not self.failed:
+            os.unlink(log_path)
+        return ClientRun(code, log, downloads)
+
+    def udp(self):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(('127.0.0.1', 0))
+        sock.setblocking(False)
+        self.sockets.append(sock)
+        return sock
+
+    @staticmethod
+    def drain(sock):
+        got = []
+        while True:
+            try:
+                got.append(sock.recv(65536))
+            except (BlockingIOError, ConnectionRefusedError):
+                return got
+
+    def collect(self, socks, seconds, until=None):
+        """{socket: [datagrams]} for `seconds`, or until until(result) holds."""
+        result = {s: [] for s in socks}
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or (until is not None and until(result)):
+                return result
+            ready, _, _ = select.select(socks, [], [], min(left, 0.05))
+            for s in ready:
+                result[s] += self.drain(s)
+
+    def real_initial(self, dcid=None, scid=None, **kwargs):
+        """(dcid, scid, packet): an Initial with a ClientHello the server should answer."""
+        dcid = dcid if dcid is not None else self.rng.randbytes(self.rng.randrange(8, 21))
+        scid = scid if scid is not None else self.rng.randbytes(8)
+        frames = crypto_frame(client_hello(scid, self.rng))
+        return dcid, scid, build_initial(dcid, scid, frames, **kwargs)
+
+    def assertServerHello(self, datagrams, dcid, scid, what):
+        """The first answer is a server Initial to scid, carrying a ServerHello."""
+        self.assertTrue(datagrams, '%s: no answer from the server' % what)
+        first = datagrams[0]
+        try:
+            _, version, to_cid, server_cid, _ = parse_long_header(first)
+            frames = open_server_initial(first, dcid)
+        except ValueError as e:
+            self.fail('%s: unreadable answer (%s): %s %s' % (what, e, describe(first),
+                                                           first[:64].hex()))
+        self.assertEqual(to_cid, scid, '%s: answer not addressed to our SCID' % what)
+        crypto = [v for name, v in frames if name == 'CRYPTO']
+        closes = [v for name, v in frames if name == 'CONNECTION_CLOSE']
+        self.assertFalse(closes, '%s: server closed: %r' % (what, closes))
+        self.assertTrue(crypto and crypto[0][1][:1] == b'\x02',
+                        '%s: no ServerHello in %r' % (what, frames))
+        return server_cid
+
+    # --- 1. random datagrams --------------------------------------------------------------------
+
+    def random_datagram(self, kind, size, cids=()):
+        rng = self.rng
+        data = bytearray(rng.randbytes(size))
+        if kind == 'long':
+            data[0] = 0xc0 | (data[0] & 0x3f)
+        elif kind == 'long v1':  # typed Initial/0-RTT/Handshake/Retry, junk inside
+            data[0] = 0xc0 | (data[0] & 0x3f)
+            data[1:5] = QUIC_V1.to_bytes(4, 'big')[:max(0, min(4, size - 1))]
+            if size > 5:
+                data[5] = rng.choice((0, 8, 18, 20, 21, 255, data[5]))
+        elif kind == 'long v0':  # a Version Negotiation sent to the server
+            data[0] = 0x80 | (data[0] & 0x7f)
+            data[1:5] = bytes(4)[:max(0, min(4, size - 1))]
+        elif kind == 'short':
+            data[0] = 0x40 | (data[0] & 0x3f)
+        elif kind == 'short routed':  # our CID layout: first byte names a worker
+            data[0] = 0x40 | (data[0] & 0x3f)
+            if size > 1:
+                data[1] = rng.choice((0, 1, 2, 255))
+        elif kind == 'short live':  # a CID the server really issued
+            data[0] = 0x40 | (data[0] & 0x3f)
+            cid = rng.choice(cids)
+            data[1:1 + len(cid)] = cid[:max(0, size - 1)]
+            del data[size:]
+        elif kind == 'long live':  # Initial or Handshake type to a real server CID
+            data[0] = rng.choice((0xc0, 0xe0)) | (data[0] & 0x0f)
+            cid = rng.choice(cids)
+            head = QUIC_V1.to_bytes(4, 'big') + bytes([len(cid)]) + cid + b'\x08'
+            data[1:1 + len(head)] = head
+            del data[size:]
+        return bytes(data[:size])
+
+    def test_1_random_datagrams(self):
+        """A few hundred junk datagrams of 1..1500 bytes, some shaped like QUIC headers."""
+        rng = self.rng
+        # A half-open connection to aim some of the junk at (its server CID is known to us).
+        probe = self.udp()
+        dcid, scid, packet = self.real_initial()
+        probe.sendto(packet, self.addr)
+        got = self.collect([probe], 10.0, until=lambda r: r[probe])[probe]
+        live_cids = [self.assertServerHello(got, dcid, scid, 'live-connection probe')]
+
+        edge_sizes = [1, 2, 5, 6, 7, 20, 21, 22, 26, 27, 28, 39, 40, 41, 1199, 1200, 1201, 1252,
+                      1472, 1500]
+        kinds = ['random', 'long', 'long v1', 'long v0', 'short', 'short routed', 'short live',
+                 'long live']
+        senders = [self.udp() for _ in range(8)]
+        sent = 0
+        answers = {}
+        for n in range(400):
+            kind = kinds[n % len(kinds)]
+            size = edge_sizes[n % len(edge_sizes)] if n < 160 else rng.randrange(1, 1501)
+            sock = senders[n % len(senders)]
+            try:
+                sock.sendto(self.random_datagram(kind, size, live_cids), self.addr)
+                sent += 1
+            except BlockingIOError:
+                pass
+            if n % 50 == 49:
+                for s, datagrams in self.collect(senders, 0.05).items():
+                    for d in datagrams:
+                        answers[describe(d)] = answers.get(describe(d), 0) + 1
+                self.assertServerUp('while sending random datagrams (%d sent)' % sent)
+        for s, datagrams in self.collect(senders, 0.5).items():
+            for d in datagrams:
+                answers[describe(d)] = answers.get(describe(d), 0) + 1
+        print('\n  %d junk datagrams sent; answers: %r' % (sent, answers), file=sys.stderr)
+        self.assertHealthy('after %d random datagrams' % sent)
+
+    # --- 2. malformed Initials ------------------------------------------------------------------
+
+    def test_2_malformed_and_small_initials(self):
+        """Truncated Initials, Length fields past the datagram, and Initials under 1200 bytes."""
+        rng = self.rng
+        # The control: the same kind of packet, well-formed at 1200 bytes, is answered.
+        control = self.udp()
+        dcid, scid, packet = self.real_initial(dcid=rng.randbytes(20))
+        control.sendto(packet, self.addr)
+        got = self.collect([control], 10.0, until=lambda r: r[control])[control]
+        self.assertServerHello(got, dcid, scid, 'well-formed 1200-byte Initial (control)')
+
+        cases = {}
+        for dcid_len in (8, 13, 20):
+            dcid, scid, full = self.real_initial(dcid=rng.randbytes(dcid_len))
+            _, _, _, _, after_scid = parse_long_header(full)
+            # Cut short at each header field and inside the payload.
+            for cut in sorted({1, 5, 6, 6 + dcid_len // 2, 6 + dcid_len, after_scid,
+                               after_scid + 1, after_scid + 2, after_scid + 4, after_scid + 20,
+                               600, 1100, MIN_INITIAL - 1}):
+                cases['DCID %d, cut to %d bytes' % (dcid_len, cut)] = full[:cut]
+            # 1200 bytes, but the Length field claims more than the datagram holds.
+            body = MIN_INITIAL - (after_scid + 1 + 2)
+            for length, what in ((body + 1, 'one byte'), (4000, '4000'), (1 << 29, '2^29'),
+                                 ((1 << 62) - 1, '2^62-1')):
+                cases['DCID %d, Length %s past 1200 bytes' % (dcid_len, what)] = build_initial(
+                    dcid, scid, crypto_frame(client_hello(scid, rng)), length_field=length)
+            # A Length too short to hold a packet number and a header-protection sample.
+            for length in (0, 1, 4, 19):
+                pkt = bytearray(full)
+                pkt[after_scid + 1:after_scid + 3] = varint(length, 2)
+                cases['DCID %d, Length %d' % (dcid_len, length)] = bytes(pkt)
+            # Well-formed and decryptable, but under 1200 bytes: RFC 9000 14.1 says drop.
+            for size in (MIN_INITIAL - 1, 1000, 0):  # 0: no padding at all
+                _, _, small = self.real_initial(dcid=dcid, scid=scid, size=size)
+                cases['DCID %d, well-formed Initial of %d bytes' % (dcid_len, len(small))] = small
+        # A DCID longer than 20 bytes in an otherwise well-formed Initial.
+        _, _, long_cid = self.real_initial(dcid=rng.randbytes(21))
+        cases['DCID of 21 bytes'] = long_cid
+        # DCID shorter than the 8 bytes a client's first Initial must have.
+        _, _, short_cid = self.real_initial(dcid=rng.randbytes(7))
+        cases['DCID of 7 bytes'] = short_cid
+
+        socks = {}
+        for name, packet in cases.items():
+            sock = self.udp()
+            sock.sendto(packet, self.addr)
+            socks[sock] = name
+        answers = self.collect(list(socks), 1.5)
+        answered = ['%s -> %s' % (socks[s], describe(d[0])) for s, d in answers.items() if d]
+        self.assertServerUp('after %d malformed Initials' % len(cases))
+        self.assertFalse(answered, 'the server answered malformed or undersized Initials:\n  '
+                         + '\n  '.join(answered))
+        print('\n  %d malformed/undersized Initials dropped' % len(cases), file=sys.stderr)
+        self.assertHealthy('after malformed Initials')
+
+    def test_2b_unknown_version_gets_version_negotiation(self):
+        rng = self.rng
+        version = 0x1a2a3a4a  # reserved for negotiation (RFC 9000 section 15)
+        for dcid_len, scid_len in ((8, 8), (20, 0), (18, 20)):
+            dcid, scid = rng.randbytes(dcid_len), rng.randbytes(scid_len)
+            packet = (bytes([0xc0]) + version.to_bytes(4, 'big') + bytes([dcid_len]) + dcid
+                      + bytes([scid_len]) + scid)
+            packet += rng.randbytes(MIN_INITIAL - len(packet))
+            sock = self.udp()
+            sock.sendto(packet, self.addr)
+            got = self.collect([sock], 10.0, until=lambda r: r[sock])[sock]
+            what = 'unknown version, DCID %d, SCID %d bytes' % (dcid_len, scid_len)
+            self.assertTrue(got, '%s: no Version Negotiation' % what)
+            vn = got[0]
+            self.assertTrue(vn[0] & 0x80, '%s: not a long header: %s' % (what, vn[:32].hex()))
+            _, vn_version, vn_dcid, vn_scid, i = parse_long_header(vn)
+            self.assertEqual(vn_version, 0, '%s: version field %#x' % (what, vn_version))
+            # RFC 9000 17.2.1: the CIDs come back swapped.
+            self.assertEqual(vn_dcid, scid, what)
+            self.assertEqual(vn_scid, dcid, what)
+            versions = [int.from_bytes(vn[j:j + 4], 'big') for j in range(i, len(vn) - 3, 4)]
+            self.assertIn(QUIC_V1, versions, '%s: offered %r' % (what, versions))
+            self.assertNotIn(version, versions, what)
+        # RFC 9000 5.2.2: datagrams too small to start a connection get no Version Negotiation.
+        sock = self.udp()
+        small = (bytes([0xc0]) + version.to_bytes(4, 'big') + b'\x08' + rng.randbytes(8)
+                 + b'\x08' + rng.randbytes(8))
+        sock.sendto(small + rng.randbytes(MIN_INITIAL - 1 - len(small)), self.addr)
+        got = self.collect([sock], 1.0)[sock]
+        self.assertFalse(got, 'unknown version in 1199 bytes was answered: %s'
+                         % [describe(d) for d in got])
+        self.assertHealthy('after unknown versions')
+
+    # --- 3. oversized header block --------------------------------------------------------------
+
+    def test_3_oversized_header_block(self):
+        """Paths of 20 and 100 KiB against the 16 KiB limit: never a 200, and no harm done."""
+        for kib in (20, 100):
+            path = connect_get_path({'responseSize': 8}) + '&pad=' + 'p' * (kib * 1024)
+            run = self.fetch(path, download=False)
+            detail = '%d KiB path: %s' % (kib, run.summary())
+            self.assertServerUp('after a %d KiB path' % kib)
+            self.assertNotEqual(run.statuses.get(0), 200, detail)
+            # The server must say something: 431 (what it answers) or a reset of the stream.
+            self.assertTrue(run.statuses.get(0) == 431 or 0 in run.resets or run.closes, detail)
+            print('\n  %s' % detail, file=sys.stderr)
+            self.assertHealthy('after a %d KiB path' % kib)
+
+    # --- 4. a client that stops reading ---------------------------------------------------------
+
+    def test_4_client_stops_reading(self):
+        """SIGSTOP a client mid-way through a ~16 MB response; others are served meanwhile."""
+        # 12,000,000 payload bytes are ~16 MB of JSON, under the interop server's 16 MiB send
+        # limit. Small client windows keep the transfer from finishing before the stop.
+        path = connect_get_path({'responseSize': 12000000})
+        windows = ['--max-data=512K', '--max-stream-data-bidi-local=128K', '--max-window=512K',
+                   '--max-stream-window=128K', '--timeout=60s']
+        proc, log_path = self.start_client([path], extra=windows)
+        rss_before = self.server.rss_kib()
+
+        def log_text():
+            with open(log_path, 'rb') as f:
+                return f.read().decode('utf-8', 'replace')
+        deadline = time.monotonic() + 20.0
+        while ':status: 200]' not in log_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                self.fail('the large response did not start: exit %r, log tail:\n%s'
+                          % (proc.poll(), log_text()[-3000:]))
+            time.sleep(0.01)
+        time.sleep(0.3)
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            text = log_text()
+            self.assertIsNone(proc.poll(), 'client exited before it was stopped')
+            self.assertNotIn('HTTP stream 0 closed', text,
+                             'the response completed before the client was stopped')
+            # While it is stopped: other clients are served, and junk aimed at its connection
+            # IDs from other addresses (a would-be migration that fails to decrypt) is dropped.
+            for i in range(3):
+                self.assertHealthy('while a client is stopped (%d)' % i)
+            cids = list(ClientRun.server_cids(text))
+            self.assertTrue(cids, 'no server connection IDs in the stopped client\'s log')
+            senders = [self.udp() for _ in range(4)]
+            for n in range(100):
+                kind = 'short live' if n % 2 else 'long live'
+                data = self.random_datagram(kind, self.rng.randrange(30, 1400), cids)
+                senders[n % 4].sendto(data, self.addr)
+            self.collect(senders, 0.3)
+            self.assertHealthy('after junk at a stopped client\'s connection')
+            print('\n  server RSS %d -> %d KiB while the client is stopped'
+                  % (rss_before, self.server.rss_kib()), file=sys.stderr)
+        finally:
+            proc.kill()
+            proc.wait()
+            self.clients.remove(proc)
+        self.assertHealthy('after the stopped client was killed')
+
+    # --- 5. abandoned handshakes ----------------------------------------------------------------
+
+    def test_5_abandoned_handshakes(self):
+        """50 real Initials from 50 ports, answered by the server and never by us; and 50
+        well-formed headers whose payload does not decrypt."""
+        rng = self.rng
+        pending = {}
+        dcids = set()
+        for n in range(50):
+            if n < 4:  # shaped like our own CIDs, naming worker 0 or 1: handed between workers
+                dcid = bytes([n % 2]) + rng.randbytes(SERVER_CID_LENGTH - 1)
+            else:
+                dcid = rng.randbytes(rng.randrange(8, 21))
+            assert dcid not in dcids
+            dcids.add(dcid)
+            dcid, scid, packet = self.real_initial(dcid=dcid)
+            sock = self.udp()
+            pending[sock] = (dcid, scid, packet)
+        for sock, (_, _, packet) in pending.items():
+            sock.sendto(packet, self.addr)
+        answers = self.collect(list(pending), 15.0, until=lambda r: all(r.values()))
+        for sock, (dcid, scid, _) in pending.items():
+            self.assertServerHello(answers[sock], dcid, scid,
+                                   'abandoned handshake DCID %s' % dcid.hex())
+        self.assertServerUp('after 50 abandoned handshakes')
+
+        # Well-formed headers, undecryptable payloads: the server can only drop them.
+        junk = []
+        for n in range(50):
+            dcid, scid = rng.randbytes(rng.randrange(8, 21)), rng.randbytes(8)
+            head = (bytes([0xc3]) + QUIC_V1.to_bytes(4, 'big') + bytes([len(dcid)]) + dcid
+                    + bytes([len(scid)]) + scid + b'\x00')
+            length = MIN_INITIAL - len(head) - 2
+            packet = head + varint(length, 2) + rng.randbytes(length)
+            sock = self.udp()
+            sock.sendto(packet, self.addr)
+            junk.append(sock)
+        got = self.collect(junk, 1.0)
+        answered = [describe(d[0]) for d in got.values() if d]
+        self.assertFalse(answered, 'undecryptable Initials were answered: %r' % answered)
+        # The server keeps retransmitting its first flight to the silent clients meanwhile.
+        self.assertHealthy('with 50 handshakes left hanging')
+        resent = self.collect(list(pending), 1.5)
+        print('\n  server retransmitted to %d of 50 silent clients within 1.5 s'
+              % sum(1 for d in resent.values() if d), file=sys.stderr)
+        for sock in list(pending) + junk:
+            sock.close()
+            self.sockets.remove(sock)
+        self.assertHealthy('after the silent clients went away')
+
+
+if __name__ == '__main__':
+    main()
