@@ -27,6 +27,10 @@ struct CallPeer {
   // From a verified client certificate (mTLS); empty otherwise.
   std::string certificate_subject;
   std::vector<std::string> certificate_sans;
+  // The request came as TLS 1.3 / QUIC 0-RTT early data, which an attacker
+  // can replay: only NO_SIDE_EFFECTS methods run before the handshake
+  // completes; others start once it has.
+  bool early_data = false;
 };
 
 class ServerContext {

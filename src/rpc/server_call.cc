@@ -36,6 +36,7 @@ const CallPeer& ServerCall::peer() const {
     peer_->tls = info.tls;
     peer_->certificate_subject = info.client_subject;
     peer_->certificate_sans = info.client_sans;
+    peer_->early_data = transport_->exchange().is_early_data();
   }
   return *peer_;
 }
