@@ -270,7 +270,9 @@ void QuicConnection::start() {
     start_closing();
     return;
   }
-  write_packets();
+  // Posted: requests opened right after connect() join the first flight
+  // (as 0-RTT beside the ClientHello when resuming).
+  schedule_write();
 }
 
 void QuicConnection::on_session_ticket() {
