@@ -111,6 +111,8 @@ TlsContext::TlsContext(const TlsOptions& options) : context_(asio::ssl::context:
   if (!options.client_ca_file.empty()) {
     context_.load_verify_file(options.client_ca_file, ec);
     if (ec) throw std::runtime_error("bad client CA file: " + ec.message());
+    credentials_.client_ca_pem = read_file(options.client_ca_file);
+    credentials_.require_client_cert = options.require_client_cert;
     auto mode = asio::ssl::verify_peer;
     if (options.require_client_cert) mode |= asio::ssl::verify_fail_if_no_peer_cert;
     context_.set_verify_mode(mode);
@@ -130,9 +132,9 @@ std::string negotiated_alpn(SSL* ssl) {
   return std::string(reinterpret_cast<const char*>(data), len);
 }
 
-void describe_peer_certificate(SSL* ssl, std::string& subject, std::vector<std::string>& sans) {
-  X509* cert = SSL_get0_peer_certificate(ssl);
-  if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return;
+namespace {
+
+void describe_certificate(X509* cert, std::string& subject, std::vector<std::string>& sans) {
   char buf[512];
   X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof buf);
   subject = buf;
@@ -148,6 +150,22 @@ void describe_peer_certificate(SSL* ssl, std::string& subject, std::vector<std::
     }
   }
   GENERAL_NAMES_free(names);
+}
+
+}  // namespace
+
+void describe_peer_certificate(SSL* ssl, std::string& subject, std::vector<std::string>& sans) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return;
+  describe_certificate(cert, subject, sans);
+}
+
+void describe_certificate_der(const unsigned char* der, std::size_t size, std::string& subject,
+                              std::vector<std::string>& sans) {
+  X509* cert = d2i_X509(nullptr, &der, static_cast<long>(size));
+  if (cert == nullptr) return;
+  describe_certificate(cert, subject, sans);
+  X509_free(cert);
 }
 
 }  // namespace triplex::net

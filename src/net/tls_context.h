@@ -17,6 +17,9 @@ using triplex::TlsOptions;
 struct PemCredentials {
   std::string cert_pem;
   std::string key_pem;
+  // mTLS: client certificates are verified against these CAs when not empty.
+  std::string client_ca_pem;
+  bool require_client_cert = false;
 };
 
 // A self-signed P-256 certificate for localhost / 127.0.0.1 / ::1, valid for a day.
@@ -37,5 +40,8 @@ class TlsContext {
 
 std::string negotiated_alpn(SSL* ssl);
 void describe_peer_certificate(SSL* ssl, std::string& subject, std::vector<std::string>& sans);
+// The same description of a certificate another stack verified (DER bytes).
+void describe_certificate_der(const unsigned char* der, std::size_t size, std::string& subject,
+                              std::vector<std::string>& sans);
 
 }  // namespace triplex::net

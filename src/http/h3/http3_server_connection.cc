@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "src/http/h3/http3_stream.h"
+#include "src/net/tls_context.h"
 
 namespace triplex::http {
 namespace {
@@ -119,6 +120,12 @@ bool Http3ServerConnection::on_ready() {
 }
 
 void Http3ServerConnection::on_handshake_completed() {
+  // mTLS: GnuTLS verified the certificate during the handshake.
+  std::string der = quic_->tls().peer_certificate_der();
+  if (!der.empty()) {
+    net::describe_certificate_der(reinterpret_cast<const unsigned char*>(der.data()), der.size(),
+                                  peer_.client_subject, peer_.client_sans);
+  }
   for (auto& [id, s] : streams_) {
     if (s->is_early_data()) s->on_handshake_completed();
   }

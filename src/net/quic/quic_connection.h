@@ -108,6 +108,7 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   // Client: 0-RTT keys are set up, so requests may be sent before the
   // handshake completes.
   bool early_data_possible() const { return early_data_attempted_; }
+  const QuicTlsSession& tls() const { return tls_; }
   ~QuicConnection();
   QuicConnection(const QuicConnection&) = delete;
   QuicConnection& operator=(const QuicConnection&) = delete;

@@ -68,6 +68,15 @@ QuicTlsContext::QuicTlsContext(const PemCredentials& pem) {
     gnutls_certificate_free_credentials(credentials_);
     throw tls_error("certificate and key", rv);
   }
+  if (!pem.client_ca_pem.empty()) {
+    gnutls_datum_t cas = datum(pem.client_ca_pem);
+    rv = gnutls_certificate_set_x509_trust_mem(credentials_, &cas, GNUTLS_X509_FMT_PEM);
+    if (rv < 0) {
+      gnutls_certificate_free_credentials(credentials_);
+      throw tls_error("client CA file", rv);
+    }
+    client_auth_ = pem.require_client_cert ? GNUTLS_CERT_REQUIRE : GNUTLS_CERT_REQUEST;
+  }
   rv = gnutls_priority_init(&priority_, kPriority, nullptr);
   if (rv != 0) {
     gnutls_certificate_free_credentials(credentials_);
@@ -130,9 +139,22 @@ bool QuicTlsSession::init(const QuicTlsContext& context, ngtcp2_crypto_conn_ref*
   if (gnutls_credentials_set(session_, GNUTLS_CRD_CERTIFICATE, context.credentials()) != 0) {
     return false;
   }
+  if (context.client_auth() != GNUTLS_CERT_IGNORE) {
+    // mTLS as on TCP: a certificate that does not verify fails the handshake.
+    gnutls_certificate_server_set_request(session_, context.client_auth());
+    gnutls_session_set_verify_cert(session_, nullptr, 0);
+  }
   gnutls_datum_t alpn{reinterpret_cast<unsigned char*>(const_cast<char*>(kAlpnH3.data())),
                       static_cast<unsigned int>(kAlpnH3.size())};
   return gnutls_alpn_set_protocols(session_, &alpn, 1, GNUTLS_ALPN_MANDATORY) == 0;
+}
+
+std::string QuicTlsSession::peer_certificate_der() const {
+  unsigned int count = 0;
+  const gnutls_datum_t* certs =
+      session_ != nullptr ? gnutls_certificate_get_peers(session_, &count) : nullptr;
+  if (certs == nullptr || count == 0) return {};
+  return std::string(reinterpret_cast<const char*>(certs[0].data), certs[0].size);
 }
 
 QuicClientTlsContext::QuicClientTlsContext(const QuicClientTlsOptions& options)
@@ -196,8 +218,10 @@ bool QuicTlsSession::init_client(const QuicClientTlsContext& context,
     gnutls_server_name_set(session_, GNUTLS_NAME_DNS, server_name.data(), server_name.size());
   }
   if (!context.insecure()) {
-    // The certificate must be valid for the name we asked for.
-    gnutls_session_set_verify_cert(session_, server_name.empty() ? nullptr : server_name.c_str(),
+    // The certificate must be valid for the name we asked for. GnuTLS keeps
+    // the pointer, not a copy.
+    server_name_ = server_name;
+    gnutls_session_set_verify_cert(session_, server_name_.empty() ? nullptr : server_name_.c_str(),
                                    0);
   }
   return true;

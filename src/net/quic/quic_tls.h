@@ -22,7 +22,7 @@ namespace triplex::net::quic {
 
 class QuicTlsContext {
  public:
-  // Loads the same certificate and key as the TCP listener. Throws
+  // Loads the same certificate, key and client CAs as the TCP listener. Throws
   // std::runtime_error with GnuTLS's reason when they do not load.
   explicit QuicTlsContext(const PemCredentials& credentials);
   ~QuicTlsContext();
@@ -33,6 +33,8 @@ class QuicTlsContext {
   gnutls_priority_t priority() const { return priority_; }
   const gnutls_datum_t* ticket_key() const { return &ticket_key_; }
   gnutls_anti_replay_t anti_replay() const { return anti_replay_; }
+  // Whether sessions ask clients for a certificate (from the client CAs).
+  gnutls_certificate_request_t client_auth() const { return client_auth_; }
 
   // GnuTLS asks to record each 0-RTT ClientHello: false when it was seen
   // before (a replay) or the store is full (early data is then refused).
@@ -43,6 +45,7 @@ class QuicTlsContext {
   gnutls_priority_t priority_ = nullptr;
   gnutls_datum_t ticket_key_{nullptr, 0};
   gnutls_anti_replay_t anti_replay_ = nullptr;
+  gnutls_certificate_request_t client_auth_ = GNUTLS_CERT_IGNORE;
   std::mutex replay_mutex_;  // guards seen_ (once per 0-RTT attempt)
   std::unordered_map<std::string, std::time_t> seen_;
 };
@@ -96,6 +99,9 @@ class QuicTlsSession {
   bool send_session_ticket();
   // Client: the server accepted the early data we sent.
   bool early_data_accepted() const;
+  // Server: the client's certificate (DER), verified during the handshake;
+  // empty when it sent none.
+  std::string peer_certificate_der() const;
   // The session data to resume this session later (empty if none).
   std::string resumption_data() const;
   // From GnuTLS: a NewSessionTicket arrived.
@@ -106,6 +112,7 @@ class QuicTlsSession {
  private:
   gnutls_session_t session_ = nullptr;
   TicketHandler on_ticket_ = nullptr;
+  std::string server_name_;  // what the server's certificate is checked against
 };
 
 }  // namespace triplex::net::quic

@@ -241,17 +241,17 @@ ExchangeHandler make_handler(std::shared_ptr<Probe> probe) {
 
 TestServer::TestServer(ConnectionOptions options, std::size_t workers, const std::string& address)
     : pool_(workers) {
-  start(make_handler(probe_), options, address);
+  start(make_handler(probe_), options, {}, address);
 }
 
-TestServer::TestServer(ExchangeHandler handler, ConnectionOptions options) : pool_(1) {
-  start(std::move(handler), options, "127.0.0.1");
+TestServer::TestServer(ExchangeHandler handler, ConnectionOptions options, TlsOptions tls)
+    : pool_(1) {
+  start(std::move(handler), options, std::move(tls), "127.0.0.1");
 }
 
-void TestServer::start(ExchangeHandler handler, const ConnectionOptions& options,
+void TestServer::start(ExchangeHandler handler, const ConnectionOptions& options, TlsOptions tls,
                        const std::string& address) {
-  TlsOptions tls;
-  tls.self_signed = true;
+  if (tls.cert_file.empty()) tls.self_signed = true;
   tls_ = std::make_shared<net::TlsContext>(tls);
   asio::ip::udp::endpoint bind_to(asio::ip::make_address(address), 0);
   listener_ = std::make_unique<Http3Listener>(pool_, bind_to, tls_, options, std::move(handler));

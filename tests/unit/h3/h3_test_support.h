@@ -58,8 +58,9 @@ class TestServer {
  public:
   explicit TestServer(ConnectionOptions options = {}, std::size_t workers = 1,
                       const std::string& address = "127.0.0.1");
-  // Serving with `handler` instead of the test application.
-  explicit TestServer(ExchangeHandler handler, ConnectionOptions options = {});
+  // Serving with `handler` instead of the test application, with `tls`
+  // (self-signed when empty).
+  explicit TestServer(ExchangeHandler handler, ConnectionOptions options = {}, TlsOptions tls = {});
   ~TestServer();
 
   std::uint16_t port() const { return listener_->local_endpoint().port(); }
@@ -69,7 +70,8 @@ class TestServer {
   bool wait_idle(std::chrono::milliseconds timeout = 5000ms);
 
  private:
-  void start(ExchangeHandler handler, const ConnectionOptions& options, const std::string& address);
+  void start(ExchangeHandler handler, const ConnectionOptions& options, TlsOptions tls,
+             const std::string& address);
   std::shared_ptr<Probe> probe_ = std::make_shared<Probe>();
   net::WorkerPool pool_;
   std::shared_ptr<net::TlsContext> tls_;
