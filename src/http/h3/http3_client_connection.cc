@@ -48,6 +48,10 @@ int end_stream_cb(nghttp3_conn*, std::int64_t id, void* ud, void*) {
 int stream_close_cb(nghttp3_conn*, std::int64_t id, std::uint64_t code, void* ud, void*) {
   return self(ud)->on_h3_stream_close(id, code);
 }
+int shutdown_cb(nghttp3_conn*, std::int64_t id, void* ud) {
+  self(ud)->on_goaway(id);
+  return 0;
+}
 
 nghttp3_ssize read_body_cb(nghttp3_conn*, std::int64_t, nghttp3_vec* vec, std::size_t veccnt,
                            std::uint32_t* pflags, void*, void* stream_user_data) {
@@ -102,6 +106,7 @@ bool Http3ClientConnection::on_ready() {
   callbacks.deferred_consume = deferred_consume_cb;
   callbacks.end_stream = end_stream_cb;
   callbacks.stream_close = stream_close_cb;
+  callbacks.shutdown = shutdown_cb;
   nghttp3_settings settings;
   nghttp3_settings_default(&settings);
   settings.max_field_section_size = options_.max_header_list_size;
@@ -121,8 +126,12 @@ bool Http3ClientConnection::on_ready() {
 std::shared_ptr<ClientExchange> Http3ClientConnection::open(RequestHead head, bool end_stream) {
   auto stream =
       std::make_shared<Http3ClientStream>(this, std::move(head), end_stream, quic_->executor());
-  if (closed_) {
-    stream->on_connection_lost();
+  if (closed_ || goaway_) {
+    if (goaway_) {
+      stream->on_peer_reset(NGHTTP3_H3_REQUEST_REJECTED);
+    } else {
+      stream->on_connection_lost();
+    }
     stream->detach();
     return stream;
   }
@@ -214,6 +223,25 @@ void Http3ClientConnection::on_early_data_rejected() {
     waiting_.push_front(*it);
   }
   on_ready();
+}
+
+void Http3ClientConnection::on_goaway(std::int64_t first_unprocessed) {
+  goaway_ = true;
+  // Requests the server will not process fail as refused, which callers may
+  // safely retry elsewhere; the rest finish here.
+  std::vector<std::shared_ptr<Http3ClientStream>> refused(waiting_.begin(), waiting_.end());
+  waiting_.clear();
+  for (auto& [id, s] : streams_) {
+    if (id >= first_unprocessed) refused.push_back(s);
+  }
+  for (auto& s : refused) {
+    if (s->id() >= 0) {
+      reset_stream(s->id(), NGHTTP3_H3_REQUEST_CANCELLED);
+      streams_.erase(s->id());
+    }
+    s->on_peer_reset(NGHTTP3_H3_REQUEST_REJECTED);
+    s->detach();
+  }
 }
 
 void Http3ClientConnection::on_max_local_streams_bidi() {

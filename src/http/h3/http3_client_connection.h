@@ -16,7 +16,7 @@
 #include <memory>
 #include <unordered_map>
 
-#include "src/http/client_exchange.h"
+#include "src/http/client_connection.h"
 #include "src/http/h3/http3_session.h"
 #include "src/net/event.h"
 
@@ -30,7 +30,8 @@ struct Http3ClientOptions {
   std::uint32_t max_header_list_size = 64 * 1024;
 };
 
-class Http3ClientConnection final : public Http3Session,
+class Http3ClientConnection final : public ClientConnection,
+                                    public Http3Session,
                                     public std::enable_shared_from_this<Http3ClientConnection> {
  public:
   // Starts connecting to `remote` on `io`. Throws std::system_error when no
@@ -44,15 +45,18 @@ class Http3ClientConnection final : public Http3Session,
   // Sends a request. `end_stream`: no body follows the head. It goes out at
   // once (as 0-RTT when the session is being resumed), or as soon as the
   // handshake or the server's stream limit allows.
-  std::shared_ptr<ClientExchange> open(RequestHead head, bool end_stream = false);
+  std::shared_ptr<ClientExchange> open(RequestHead head, bool end_stream = false) override;
   // Completes once the handshake is done; false if the connection failed first.
-  asio::awaitable<bool> wait_connected();
-  bool is_open() const { return !closed_; }
+  asio::awaitable<bool> wait_connected() override;
+  bool is_open() const override { return !closed_ && !goaway_; }
+  std::size_t active_requests() const override { return streams_.size() + waiting_.size(); }
+  const char* version() const override { return "HTTP/3"; }
+  asio::any_io_executor executor() const override { return quic_->executor(); }
   bool handshake_completed() const { return quic_->handshake_completed(); }
   // The server took our 0-RTT data.
   bool early_data_accepted() const { return early_data_accepted_; }
   // CONNECTION_CLOSE with H3_NO_ERROR; open exchanges fail.
-  void close();
+  void close() override;
 
   // For Http3ClientStream (also session(), want_write(), consume(), reset_stream()).
   const Http3ClientOptions& options() const { return options_; }
@@ -63,6 +67,8 @@ class Http3ClientConnection final : public Http3Session,
   int on_body(std::int64_t id, const std::uint8_t* data, std::size_t size);
   int on_end_stream(std::int64_t id);
   int on_h3_stream_close(std::int64_t id, std::uint64_t app_error_code);
+  // GOAWAY: streams from `first_unprocessed` on were not and will not be served.
+  void on_goaway(std::int64_t first_unprocessed);
 
   // net::quic::QuicApplication (the stream plumbing is Http3Session's).
   bool on_ready() override;
@@ -87,6 +93,7 @@ class Http3ClientConnection final : public Http3Session,
   std::unordered_map<std::int64_t, std::shared_ptr<Http3ClientStream>> streams_;
   std::deque<std::shared_ptr<Http3ClientStream>> waiting_;  // no stream ID yet
   bool early_data_accepted_ = false;
+  bool goaway_ = false;  // the server is shutting down: no new requests here
   net::Event connected_;
 };
 

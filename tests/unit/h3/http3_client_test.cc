@@ -212,6 +212,24 @@ TEST_F(Http3ClientTest, ClientResetsCancelTheServersHandler) {
   EXPECT_TRUE(server.probe().contains("on_reset /sleep 1"));
 }
 
+TEST_F(Http3ClientTest, GoawayLetsRequestsInFlightFinishAndRefusesNewOnes) {
+  TestServer server;
+  auto c = connect(server.port());
+  ASSERT_EQ(get(c, "/hello").status, 200);
+  auto slow = c->open(request("GET", "/slow"), true);
+  ASSERT_TRUE(run_until(io_, [&] { return server.probe().contains("slow-started"); }));
+  server.listener().drain();
+  ASSERT_TRUE(run_until(io_, [&] { return !c->is_open(); }));
+  Reply reply = run(io_, complete(slow, {}));
+  EXPECT_EQ(reply.body, "slow");
+  try {
+    get(c, "/hello");
+    FAIL() << "served after GOAWAY";
+  } catch (const ExchangeReset& e) {
+    EXPECT_EQ(e.reason, ResetReason::kRefused);  // safe to send elsewhere
+  }
+}
+
 TEST_F(Http3ClientTest, UntrustedCertificatesFailTheHandshake) {
   TestServer server;  // self-signed
   auto c = connect(server.port(), client_params(nullptr, false));

@@ -1,0 +1,35 @@
+#pragma once
+// A client's connection to one server on any HTTP version: it opens
+// requests as ClientExchanges (many at once on HTTP/2 and HTTP/3, one at a
+// time on HTTP/1.1). Channels pool these per target and pick by version.
+//
+// Concurrency: lives on the io_context it was connected on; call it only
+// from that executor. Exchanges outlive it (failing as if reset).
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <memory>
+
+#include "src/http/client_exchange.h"
+
+namespace triplex::http {
+
+class ClientConnection {
+ public:
+  virtual ~ClientConnection() = default;
+
+  // Sends a request. `end_stream`: no body follows the head. It goes out at
+  // once, or as soon as the handshake or the server's stream limit allows.
+  virtual std::shared_ptr<ClientExchange> open(RequestHead head, bool end_stream) = 0;
+  // Completes once the connection is usable; false if it failed first.
+  virtual asio::awaitable<bool> wait_connected() = 0;
+  // Takes new requests: not closed, and the server has not said GOAWAY.
+  virtual bool is_open() const = 0;
+  // Requests in flight (opened and not yet finished), for least-loaded picks.
+  virtual std::size_t active_requests() const = 0;
+  // Closes gracefully; open exchanges fail.
+  virtual void close() = 0;
+  virtual const char* version() const = 0;  // "HTTP/1.1", "HTTP/2", "HTTP/3"
+  virtual asio::any_io_executor executor() const = 0;
+};
+
+}  // namespace triplex::http
