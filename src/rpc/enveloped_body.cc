@@ -18,12 +18,13 @@ asio::awaitable<std::optional<wire::Envelope>> EnvelopedBodyReader::next() {
     }
     if (ended_) {
       if (reader_.has_partial() || !text_decoder_.at_boundary()) {
-        throw Error(truncated_code_, "truncated message at the end of the request");
+        throw Error(truncated_code_, "truncated message at the end of the body");
       }
       co_return std::nullopt;
     }
     chunk_.clear();
-    if (!co_await exchange_.read(chunk_)) {
+    bool more = co_await read_(chunk_);
+    if (!more) {
       ended_ = true;
       continue;
     }

@@ -1,8 +1,10 @@
 #pragma once
-// Reads enveloped messages from a request body, as gRPC, gRPC-Web and Connect
-// streaming frame them: bounded by the receive limit, optionally base64
-// (gRPC-Web text), flags and compression handled by the caller's rules.
+// Reads enveloped messages from a body (a server's request, a client's
+// response), as gRPC, gRPC-Web and Connect streaming frame them: bounded by
+// the receive limit, optionally base64 (gRPC-Web text), flags and
+// compression handled by the caller's rules.
 #include <asio/awaitable.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,9 +19,15 @@ namespace triplex::rpc {
 
 class EnvelopedBodyReader {
  public:
+  // Appends the next body bytes to its argument; false at the end.
+  using BodyRead = std::function<asio::awaitable<bool>(std::string&)>;
+
   EnvelopedBodyReader(http::Exchange& exchange, std::size_t max_message, bool base64_text,
                       Code truncated_code)
-      : exchange_(exchange),
+      : EnvelopedBodyReader([&exchange](std::string& out) { return exchange.read(out); },
+                            max_message, base64_text, truncated_code) {}
+  EnvelopedBodyReader(BodyRead read, std::size_t max_message, bool base64_text, Code truncated_code)
+      : read_(std::move(read)),
         reader_(max_message),
         base64_text_(base64_text),
         truncated_code_(truncated_code) {}
@@ -29,7 +37,7 @@ class EnvelopedBodyReader {
   asio::awaitable<std::optional<wire::Envelope>> next();
 
  private:
-  http::Exchange& exchange_;
+  BodyRead read_;
   wire::EnvelopeReader reader_;
   wire::Base64StreamDecoder text_decoder_;
   bool base64_text_;

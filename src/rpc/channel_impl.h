@@ -1,0 +1,47 @@
+#pragma once
+// The Channel behind include/triplex/client.h: it keeps a connection to its
+// target (reopened when it closes or the server says GOAWAY), HTTP/3 session
+// tickets for resumption, and builds each call's ClientCallSpec.
+//
+// Concurrency: lives on its io_context; calls use it only from there.
+#include <memory>
+
+#include "src/http/client_connection.h"
+#include "src/net/quic/quic_connection.h"
+#include "src/rpc/channel_target.h"
+#include "src/rpc/client_transport.h"
+#include "triplex/client.h"
+
+namespace triplex::rpc {
+
+class ChannelImpl final : public Channel, public std::enable_shared_from_this<ChannelImpl> {
+ public:
+  ChannelImpl(asio::io_context& io, ChannelTarget target, ChannelOptions options);
+  ~ChannelImpl() override;
+
+  std::unique_ptr<ClientCall> call(ClientMethod method, CallOptions options) override;
+  void close() override;
+  const std::optional<RetryPolicy>& retry_policy() const override { return options_.retry; }
+
+  // For calls: a connection to open `method`'s request on. Requests that are
+  // not safe to replay wait for the handshake, so they never go as 0-RTT.
+  // Throws triplex::Error(UNAVAILABLE) when none can be had.
+  asio::awaitable<std::shared_ptr<http::ClientConnection>> acquire(const ClientMethod& method);
+  ClientCallSpec spec_for(const ClientMethod& method, const CallOptions& options) const;
+  ClientProtocol protocol() const;
+  const ChannelOptions& options() const { return options_; }
+  asio::io_context& io() { return io_; }
+
+ private:
+  asio::awaitable<std::shared_ptr<http::ClientConnection>> connect();
+  asio::awaitable<std::shared_ptr<http::ClientConnection>> connect_http3();
+
+  asio::io_context& io_;
+  ChannelTarget target_;
+  ChannelOptions options_;
+  std::shared_ptr<http::ClientConnection> connection_;
+  std::shared_ptr<net::quic::QuicResumption> resumption_;
+  std::shared_ptr<const net::quic::QuicClientTlsContext> quic_tls_;
+};
+
+}  // namespace triplex::rpc
