@@ -52,6 +52,9 @@ class Server {
 
   void add_service(std::shared_ptr<Service> service);
   void add_interceptor(std::shared_ptr<Interceptor> interceptor);
+  // Names of the services added so far ("package.Service"), in the order added.
+  // Services are added before start(), so handlers may call this on any worker.
+  std::vector<std::string> service_names() const;
 
   // Binds every listener; throws std::runtime_error with the reason on failure.
   void start();

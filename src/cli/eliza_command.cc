@@ -1,10 +1,11 @@
-// `triplex eliza`: serves the Eliza demo service (and gRPC health).
+// `triplex eliza`: serves the Eliza demo service (and gRPC health and reflection).
 #include <memory>
 
 #include "examples/eliza/eliza_service.h"
 #include "src/cli/commands.h"
 #include "src/cli/server_flags.h"
 #include "triplex/health.h"
+#include "triplex/reflection.h"
 
 namespace triplex::cli {
 namespace {
@@ -25,6 +26,7 @@ void add_eliza_command(CLI::App& app) {
     auto health = std::make_shared<HealthService>();
     health->set_status("connectrpc.eliza.v1.ElizaService", HealthService::kServing);
     server.add_service(health);
+    if (!flags->no_reflection) add_reflection_services(server);
     set_exit_code(run_server(server, *flags));
   });
 }

@@ -23,6 +23,8 @@ void add_server_flags(CLI::App& app, ServerFlags& flags) {
   app.add_option("--cors-origin", flags.cors_origins,
                  "allow browsers from this origin (repeatable; * for any)")
       ->capture_default_str();
+  app.add_flag("--no-reflection", flags.no_reflection,
+               "do not serve grpc.reflection (service listing and schemas for grpcurl, buf curl)");
   auto* conn = app.add_option_group("connection", "HTTP/2 connection timers (milliseconds)");
   conn->add_option("--keepalive-time-ms", flags.keepalive_time_ms,
                    "PING a connection after this long without reading from it");

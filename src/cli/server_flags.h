@@ -18,6 +18,7 @@ struct ServerFlags {
   bool require_client_cert = false;
   std::size_t workers = 0;
   std::vector<std::string> cors_origins;  // browsers' origins allowed (CORS); "*" for any
+  bool no_reflection = false;             // leave out grpc.reflection (on by default for tools)
   // Connection timers in milliseconds; 0 keeps the default.
   std::int64_t keepalive_time_ms = 0;
   std::int64_t keepalive_timeout_ms = 0;

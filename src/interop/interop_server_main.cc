@@ -5,6 +5,7 @@
 #include "src/interop/benchmark_service.h"
 #include "src/interop/test_service.h"
 #include "triplex/health.h"
+#include "triplex/reflection.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"grpc.testing.TestService for interop testing"};
@@ -21,5 +22,6 @@ int main(int argc, char** argv) {
   server.add_service(std::make_shared<triplex::interop::TestServiceImpl>());
   server.add_service(std::make_shared<triplex::interop::BenchmarkServiceImpl>());
   server.add_service(std::make_shared<triplex::HealthService>());
+  if (!flags.no_reflection) triplex::add_reflection_services(server);
   return triplex::cli::run_server(server, flags);
 }

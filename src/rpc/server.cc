@@ -103,6 +103,13 @@ void Server::add_service(std::shared_ptr<Service> service) {
   impl_->services.push_back(std::move(service));
 }
 
+std::vector<std::string> Server::service_names() const {
+  std::vector<std::string> names;
+  names.reserve(impl_->services.size());
+  for (const auto& service : impl_->services) names.emplace_back(service->service_name());
+  return names;
+}
+
 void Server::add_interceptor(std::shared_ptr<Interceptor> interceptor) {
   impl_->interceptors.push_back(std::move(interceptor));
 }

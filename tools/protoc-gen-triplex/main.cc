@@ -9,6 +9,8 @@
 #include <google/protobuf/io/printer.h>
 #include <google/protobuf/io/zero_copy_stream.h>
 
+#include <cctype>
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -44,6 +46,21 @@ std::string cpp_namespace(const std::string& package) {
       out += "::";
     } else {
       out += c;
+    }
+  }
+  return out;
+}
+
+// protoc's C++ name for a file's descriptor table: "a/b.proto" -> descriptor_table_a_2fb_2eproto.
+std::string descriptor_table_of(const FileDescriptor* file) {
+  std::string out = "descriptor_table_";
+  for (unsigned char c : file->name()) {
+    if (std::isalnum(c)) {
+      out += static_cast<char>(c);
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "_%x", c);
+      out += hex;
     }
   }
   return out;
@@ -111,9 +128,18 @@ void print_service(Printer& p, const ServiceDescriptor* service) {
       "  // Derive, override the methods you serve (the others answer UNIMPLEMENTED),\n"
       "  // and add an instance to a triplex::Server.\n"
       "  class Service : public ::triplex::Service {\n"
-      "   public:\n"
-      "    std::string_view service_name() const override { return kServiceName; }\n\n",
+      "   public:\n",
       "name", service->name(), "full", service->full_name());
+  // A file holding only services is otherwise never referenced, so a static
+  // library would drop its .pb.o and the schema would be missing from
+  // protobuf's generated pool (where server reflection looks).
+  if (service->file()->options().optimize_for() != google::protobuf::FileOptions::LITE_RUNTIME) {
+    p.Print(
+        "    // Links this file's schema into the program, for server reflection.\n"
+        "    Service() { ::google::protobuf::internal::AssignDescriptors(&::$table$); }\n",
+        "table", descriptor_table_of(service->file()));
+  }
+  p.Print("    std::string_view service_name() const override { return kServiceName; }\n\n");
   p.Indent();
   p.Indent();
   for (int i = 0; i < service->method_count(); ++i) {
