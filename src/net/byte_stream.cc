@@ -50,7 +50,10 @@ TlsStream::TlsStream(asio::ssl::stream<asio::ip::tcp::socket> stream)
     : stream_(std::move(stream)), peer_(endpoints_of(stream_.next_layer())) {
   peer_.tls = true;
   peer_.alpn = negotiated_alpn(stream_.native_handle());
-  describe_peer_certificate(stream_.native_handle(), peer_.client_subject, peer_.client_sans);
+  // A client's peer is the server: its certificate is not a client identity.
+  if (SSL_is_server(stream_.native_handle()) == 1) {
+    describe_peer_certificate(stream_.native_handle(), peer_.client_subject, peer_.client_sans);
+  }
 }
 
 asio::awaitable<std::size_t> TlsStream::read_some(asio::mutable_buffer buffer) {

@@ -54,7 +54,8 @@ class PlainStream final : public ByteStream {
 
 class TlsStream final : public ByteStream {
  public:
-  // `stream` has completed its handshake.
+  // `stream` has completed its handshake (either side: TcpListener for
+  // servers, connect_tcp for clients).
   explicit TlsStream(asio::ssl::stream<asio::ip::tcp::socket> stream);
   asio::awaitable<std::size_t> read_some(asio::mutable_buffer buffer) override;
   asio::awaitable<bool> write(std::span<const asio::const_buffer> buffers) override;

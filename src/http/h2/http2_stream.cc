@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "src/http/h2/http2_errors.h"
 #include "src/http/h2/http2_server_connection.h"
 
 namespace triplex::http {
@@ -17,36 +18,6 @@ nghttp2_nv make_nv(const std::string& name, const std::string& value) {
 ssize_t read_outbound_cb(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length,
                          std::uint32_t* data_flags, nghttp2_data_source* source, void*) {
   return static_cast<Http2Stream*>(source->ptr)->read_outbound(buf, length, data_flags);
-}
-
-std::uint32_t h2_error_code(ResetReason reason) {
-  switch (reason) {
-    case ResetReason::kRefused:
-      return NGHTTP2_REFUSED_STREAM;
-    case ResetReason::kInternal:
-      return NGHTTP2_INTERNAL_ERROR;
-    case ResetReason::kEnhanceYourCalm:
-      return NGHTTP2_ENHANCE_YOUR_CALM;
-    case ResetReason::kProtocol:
-      return NGHTTP2_PROTOCOL_ERROR;
-    default:
-      return NGHTTP2_CANCEL;
-  }
-}
-
-ResetReason reason_of(std::uint32_t error_code) {
-  switch (error_code) {
-    case NGHTTP2_REFUSED_STREAM:
-      return ResetReason::kRefused;
-    case NGHTTP2_ENHANCE_YOUR_CALM:
-      return ResetReason::kEnhanceYourCalm;
-    case NGHTTP2_PROTOCOL_ERROR:
-      return ResetReason::kProtocol;
-    case NGHTTP2_INTERNAL_ERROR:
-      return ResetReason::kInternal;
-    default:
-      return ResetReason::kCancel;
-  }
 }
 
 }  // namespace
@@ -212,7 +183,7 @@ void Http2Stream::on_closed(std::uint32_t error_code) {
   closed_ = true;
   // A stream that closes before our response ended was cut short by the peer.
   if (error_code != NGHTTP2_NO_ERROR || !finished_) {
-    mark_reset(error_code == NGHTTP2_NO_ERROR ? ResetReason::kCancel : reason_of(error_code));
+    mark_reset(error_code == NGHTTP2_NO_ERROR ? ResetReason::kCancel : h2_reset_reason(error_code));
   }
   drained_.notify();
 }

@@ -1,0 +1,124 @@
+#pragma once
+// A client-side HTTP/2 connection on nghttp2 over a connected ByteStream
+// (TLS with ALPN h2, or h2c with prior knowledge on a PlainStream): opens
+// request streams as Http2ClientStream exchanges, lets nghttp2 hold back
+// requests beyond the server's SETTINGS_MAX_CONCURRENT_STREAMS, returns
+// flow-control credit only as callers read response bodies, fails requests
+// a GOAWAY leaves unprocessed as refused (safe to retry), and runs
+// gRPC-style keepalive pings while requests are active.
+//
+// Concurrency: lives on its stream's executor; call it only there. Owned by
+// its user: dropping the last reference closes it. Exchanges outlive it
+// (failing as if reset).
+#include <nghttp2/nghttp2.h>
+
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "src/http/client_connection.h"
+#include "src/http/connection_options.h"
+#include "src/net/byte_stream.h"
+#include "src/net/event.h"
+
+namespace triplex::http {
+
+class Http2ClientStream;
+
+struct Http2ClientOptions {
+  // Response-body bytes in flight before the caller reads them, per stream
+  // and for the whole connection (the server's defaults).
+  std::uint32_t stream_window = 1 << 20;
+  std::uint32_t connection_window = 16 << 20;
+  std::uint32_t max_header_list_size = 64 * 1024;
+  // write() suspends while more than this is queued on a stream.
+  std::size_t stream_write_buffer = 256 * 1024;
+  // PING after this much silence while requests are active (zero: never);
+  // the connection dies if the ack takes longer than keepalive_timeout.
+  Millis keepalive_time{0};
+  Millis keepalive_timeout{20 * 1000};
+};
+
+class Http2ClientConnection final : public ClientConnection,
+                                    public std::enable_shared_from_this<Http2ClientConnection> {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Starts HTTP/2 on `stream` (the connection preface goes out at once).
+  // Throws std::runtime_error if nghttp2 cannot set up a session.
+  static std::shared_ptr<Http2ClientConnection> start(std::unique_ptr<net::ByteStream> stream,
+                                                      const Http2ClientOptions& options = {});
+  ~Http2ClientConnection() override;
+
+  std::shared_ptr<ClientExchange> open(RequestHead head, bool end_stream = false) override;
+  // True once the server's SETTINGS arrived (it speaks HTTP/2).
+  asio::awaitable<bool> wait_connected() override;
+  bool is_open() const override { return !closed_ && !closing_ && !goaway_ && !exhausted_; }
+  std::size_t active_requests() const override { return streams_.size(); }
+  // GOAWAY(NO_ERROR), then the socket closes; open exchanges fail.
+  void close() override;
+  const char* version() const override { return "HTTP/2"; }
+  asio::any_io_executor executor() const override { return executor_; }
+  const net::PeerInfo& peer() const { return stream_->peer(); }
+  // The server said GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings"): a channel
+  // should double keepalive_time for its next connections.
+  bool told_too_many_pings() const { return told_too_many_pings_; }
+
+  // For Http2ClientStream.
+  nghttp2_session* session() { return session_; }
+  const Http2ClientOptions& options() const { return options_; }
+  void want_write() { write_event_.notify(); }
+  // The caller read `size` body bytes of stream `id`: the server may send more.
+  void consume(std::int32_t id, std::size_t size);
+
+  // nghttp2 callbacks (called through tiny free functions).
+  int on_begin_headers(const nghttp2_frame* frame);
+  int on_header(const nghttp2_frame* frame, std::string_view name, std::string_view value);
+  int on_frame_recv(const nghttp2_frame* frame);
+  int on_data_chunk(std::int32_t stream_id, const std::uint8_t* data, std::size_t length);
+  int on_stream_close(std::int32_t stream_id, std::uint32_t error_code);
+  ssize_t read_body(std::int32_t stream_id, std::uint8_t* buf, std::size_t length,
+                    std::uint32_t* data_flags);
+
+ private:
+  Http2ClientConnection(std::unique_ptr<net::ByteStream> stream, const Http2ClientOptions& options);
+  bool init_session();
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  asio::awaitable<void> timer_loop();
+  Http2ClientStream* find_stream(std::int32_t id);
+  void on_goaway(const nghttp2_goaway& goaway);
+  void on_ping_ack(const nghttp2_ping& ping);
+  // Detaches every stream, failing those without a complete response.
+  void fail_streams(ResetReason reason);
+  // Closes the socket at once.
+  void shutdown();
+  bool keepalive_enabled() const { return options_.keepalive_time.count() > 0; }
+  Clock::time_point next_timer_deadline() const;
+
+  std::unique_ptr<net::ByteStream> stream_;
+  asio::any_io_executor executor_;
+  Http2ClientOptions options_;
+  nghttp2_session* session_ = nullptr;
+  // Requests nghttp2 knows of (sent or held back by the stream limit).
+  std::unordered_map<std::int32_t, std::shared_ptr<Http2ClientStream>> streams_;
+
+  net::Event write_event_;
+  net::Event connected_;
+  asio::steady_timer timer_;
+  bool settings_received_ = false;
+  bool reading_done_ = false;
+  bool closing_ = false;    // close() called: GOAWAY being flushed
+  bool closed_ = false;     // the socket is closed
+  bool goaway_ = false;     // the server is shutting down: no new requests here
+  bool exhausted_ = false;  // no stream IDs left
+  bool told_too_many_pings_ = false;
+
+  Clock::time_point last_read_;  // or when requests became active, if later
+  std::optional<Clock::time_point> ping_sent_;
+  std::optional<Clock::time_point> force_close_at_;
+};
+
+}  // namespace triplex::http
