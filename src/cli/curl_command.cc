@@ -15,6 +15,7 @@
 
 #include "src/cli/commands.h"
 #include "src/cli/curl_json.h"
+#include "src/cli/curl_reflection.h"
 #include "src/cli/curl_schema.h"
 #include "triplex/client.h"
 
@@ -41,6 +42,7 @@ struct CurlFlags {
   bool get = false;
   bool list_services = false;
   bool list_methods = false;
+  std::string reflect_protocol;  // grpc-v1, grpc-v1alpha; empty: v1, then v1alpha
 };
 
 // buf curl's exit status for an RPC error.
@@ -195,11 +197,44 @@ asio::awaitable<CallOutcome> run_call(std::shared_ptr<Channel> channel,
   co_return outcome;
 }
 
-int curl(const CurlFlags& flags) {
-  std::string base, service, method_name;
+// The schema from --schema, or else from the server's reflection service.
+asio::awaitable<std::unique_ptr<Schema>> load_schema(Channel& channel, const CurlFlags& flags,
+                                                     std::vector<std::string> symbols) {
+  if (!flags.schema.empty()) co_return std::make_unique<Schema>(flags.schema);
+  CallOptions options;
+  options.metadata = request_metadata(flags.headers);
+  if (flags.timeout > 0) {
+    options.timeout = std::chrono::milliseconds(static_cast<long>(flags.timeout * 1000));
+  }
+  bool list = symbols.empty();
+  ReflectVersion version =
+      flags.reflect_protocol == "grpc-v1alpha" ? ReflectVersion::kV1Alpha : ReflectVersion::kV1;
+  Reflection found;
+  try {
+    found = co_await reflect(channel, version, symbols, list, options);
+  } catch (const Error& e) {
+    // Older servers have only v1alpha.
+    if (!flags.reflect_protocol.empty() || e.status().code != Code::kUnimplemented) throw;
+    version = ReflectVersion::kV1Alpha;
+  }
+  if (version == ReflectVersion::kV1Alpha && flags.reflect_protocol.empty()) {
+    found = co_await reflect(channel, version, symbols, list, options);
+  }
+  std::vector<std::string> listed = found.services;
+  if (list) {
+    // Listing: the services' own files tell their methods.
+    found = co_await reflect(channel, version, listed, false, options);
+  }
+  auto schema = std::make_unique<Schema>(found.files);
+  schema->set_listed(std::move(listed));
+  co_return schema;
+}
+
+asio::awaitable<int> run_curl(std::shared_ptr<Channel> channel, const CurlFlags& flags) {
   if (flags.list_services || flags.list_methods) {
-    Schema schema(flags.schema);
-    for (const auto* s : schema.services()) {
+    std::vector<std::string> none;
+    auto schema = co_await load_schema(*channel, flags, std::move(none));
+    for (const auto* s : schema->services()) {
       if (flags.list_services) {
         std::cout << s->full_name() << "\n";
         continue;
@@ -208,14 +243,13 @@ int curl(const CurlFlags& flags) {
         std::cout << s->full_name() << "/" << s->method(i)->name() << "\n";
       }
     }
-    return 0;
+    co_return 0;
   }
+  std::string base, service, method_name;
   split_url(flags.url, base, service, method_name);
-  if (flags.schema.empty()) {
-    throw std::runtime_error("no --schema given (server reflection is not supported yet)");
-  }
-  Schema schema(flags.schema);
-  const auto& method = schema.method(service, method_name);
+  std::vector<std::string> symbols{service};
+  auto schema = co_await load_schema(*channel, flags, std::move(symbols));
+  const auto& method = schema->method(service, method_name);
   std::vector<std::string> requests;
   for (const auto& d : flags.data) {
     for (auto& v : split_json_values(read_source(d))) requests.push_back(std::move(v));
@@ -225,27 +259,44 @@ int curl(const CurlFlags& flags) {
     throw std::runtime_error("method " + method.full_name() + " takes one request message, got " +
                              std::to_string(requests.size()));
   }
-  asio::io_context io;
-  auto channel = Channel::create(io, base, channel_options(flags));
-  CallOutcome outcome;
-  std::exception_ptr error;
-  asio::co_spawn(io, run_call(channel, method, flags, std::move(requests)),
-                 [&](std::exception_ptr e, CallOutcome o) {
-                   error = e;
-                   outcome = std::move(o);
-                   channel->close();
-                   io.stop();
-                 });
-  io.run();
-  if (error) std::rethrow_exception(error);
+  CallOutcome outcome = co_await run_call(channel, method, flags, std::move(requests));
   if (flags.verbose) {
     std::cerr << "* protocol " << flags.protocol << " over " << outcome.http_version << "\n"
               << "* first message after " << outcome.first_ms << " ms, total " << outcome.total_ms
               << " ms\n";
   }
-  if (outcome.status.ok()) return 0;
+  if (outcome.status.ok()) co_return 0;
   std::cerr << error_json(outcome.status) << std::endl;
-  return exit_status(outcome.status.code);
+  co_return exit_status(outcome.status.code);
+}
+
+// The target part of a URL ("https://host:port"); listing needs only that.
+std::string base_of(const std::string& url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) throw std::runtime_error("URL needs http:// or https://");
+  auto path = url.find('/', scheme_end + 3);
+  return path == std::string::npos ? url : url.substr(0, path);
+}
+
+int curl(const CurlFlags& flags) {
+  asio::io_context io;
+  auto channel = Channel::create(io, base_of(flags.url), channel_options(flags));
+  int code = 0;
+  std::exception_ptr error;
+  asio::co_spawn(io, run_curl(channel, flags), [&](std::exception_ptr e, int c) {
+    error = e;
+    code = c;
+    channel->close();
+    io.stop();
+  });
+  io.run();
+  if (!error) return code;
+  try {
+    std::rethrow_exception(error);
+  } catch (const Error& e) {
+    std::cerr << error_json(e.status()) << std::endl;
+    return exit_status(e.status().code);
+  }
 }
 
 }  // namespace
@@ -276,6 +327,8 @@ void add_curl_command(CLI::App& app) {
   cmd->add_flag("-v,--verbose", flags->verbose, "say what happens, with timings");
   cmd->add_flag("--emit-defaults", flags->emit_defaults, "print fields with default values");
   cmd->add_flag("--get", flags->get, "Connect: unary side-effect-free calls as GET");
+  cmd->add_option("--reflect-protocol", flags->reflect_protocol,
+                  "grpc-v1 or grpc-v1alpha (default: v1, then v1alpha)");
   cmd->add_flag("--list-services", flags->list_services, "list the schema's services");
   cmd->add_flag("--list-methods", flags->list_methods, "list the schema's methods");
   cmd->callback([flags] {

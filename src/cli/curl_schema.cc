@@ -123,6 +123,12 @@ const google::protobuf::MethodDescriptor& Schema::method(const std::string& serv
 
 std::vector<const google::protobuf::ServiceDescriptor*> Schema::services() const {
   std::vector<const google::protobuf::ServiceDescriptor*> out;
+  if (!listed_.empty()) {
+    for (const auto& name : listed_) {
+      if (const auto* s = pool_->FindServiceByName(name)) out.push_back(s);
+    }
+    return out;
+  }
   std::set<std::string> seen;
   for (const auto& name : files_) {
     const auto* file = pool_->FindFileByName(name);

@@ -23,8 +23,11 @@ class Schema {
   const google::protobuf::MethodDescriptor& method(const std::string& service,
                                                    const std::string& name) const;
   const google::protobuf::DescriptorPool& pool() const { return *pool_; }
-  // Every service the schema defines, for --list-services.
+  // The services to list: those named by set_listed(), else every one the
+  // schema defines.
   std::vector<const google::protobuf::ServiceDescriptor*> services() const;
+  // What a server said it serves (reflection's list_services).
+  void set_listed(std::vector<std::string> names) { listed_ = std::move(names); }
 
  private:
   void add_descriptor_set(const std::string& path, std::vector<std::string>& errors);
@@ -36,6 +39,7 @@ class Schema {
   std::unique_ptr<google::protobuf::MergedDescriptorDatabase> merged_;
   std::unique_ptr<google::protobuf::DescriptorPool> pool_;
   std::vector<std::string> files_;  // what the sources named, to list services
+  std::vector<std::string> listed_;
 };
 
 }  // namespace triplex::cli

@@ -4,7 +4,10 @@
 #include <asio/use_awaitable.hpp>
 #include <stdexcept>
 
+#include "src/http/h1/http1_client_connection.h"
+#include "src/http/h2/http2_client_connection.h"
 #include "src/http/h3/http3_client_connection.h"
+#include "src/net/tcp_connector.h"
 #include "src/rpc/client_call_impl.h"
 
 namespace triplex {
@@ -20,12 +23,19 @@ std::shared_ptr<Channel> Channel::create(asio::io_context& io, const std::string
 }
 
 namespace rpc {
+namespace {
+
+// HTTP/1.1 carries one call at a time: calls beyond this many queue.
+constexpr std::size_t kMaxHttp1Connections = 8;
+
+}  // namespace
 
 ChannelImpl::ChannelImpl(asio::io_context& io, ChannelTarget target, ChannelOptions options)
     : io_(io),
       target_(std::move(target)),
       options_(std::move(options)),
-      resumption_(std::make_shared<net::quic::QuicResumption>()) {}
+      resumption_(std::make_shared<net::quic::QuicResumption>()),
+      keepalive_time_(options_.keepalive_time) {}
 
 ChannelImpl::~ChannelImpl() { close(); }
 
@@ -35,8 +45,8 @@ std::unique_ptr<ClientCall> ChannelImpl::call(ClientMethod method, CallOptions o
 }
 
 void ChannelImpl::close() {
-  if (connection_) connection_->close();
-  connection_.reset();
+  for (auto& c : pool_) c->close();
+  pool_.clear();
 }
 
 ClientProtocol ChannelImpl::protocol() const {
@@ -67,19 +77,39 @@ ClientCallSpec ChannelImpl::spec_for(const ClientMethod& method, const CallOptio
   return spec;
 }
 
+std::shared_ptr<http::ClientConnection> ChannelImpl::pick() {
+  std::erase_if(pool_, [this](const auto& c) {
+    if (c->is_open()) return false;
+    // A server that found our pings too many: ping half as often from now on.
+    auto* h2 = dynamic_cast<http::Http2ClientConnection*>(c.get());
+    if (h2 != nullptr && h2->told_too_many_pings() && keepalive_time_.count() > 0) {
+      keepalive_time_ *= 2;
+    }
+    return true;
+  });
+  std::shared_ptr<http::ClientConnection> least;
+  for (const auto& c : pool_) {
+    bool multiplexed = std::string_view(c->version()) != "HTTP/1.1";
+    if (multiplexed || c->active_requests() == 0) return c;
+    if (!least || c->active_requests() < least->active_requests()) least = c;
+  }
+  // Every HTTP/1.1 connection is busy: queue on the least busy at the limit.
+  if (least && pool_.size() >= kMaxHttp1Connections) return least;
+  return nullptr;
+}
+
 asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::acquire(
     const ClientMethod& method) {
-  if (!connection_ || !connection_->is_open()) {
-    connection_.reset();
-    auto fresh = co_await connect();
-    // Another call may have connected meanwhile: keep the first.
-    if (!connection_ || !connection_->is_open()) connection_ = fresh;
+  auto connection = pick();
+  if (!connection) {
+    connection = co_await connect();
+    pool_.push_back(connection);
   }
-  auto connection = connection_;
   if (!method.no_side_effects || !options_.early_data) {
+    // Not safe to replay: never sent as 0-RTT, so wait for the handshake.
     bool connected = co_await connection->wait_connected();
     if (!connected) {
-      if (connection_ == connection) connection_.reset();
+      std::erase(pool_, connection);
       throw Error(Code::kUnavailable,
                   "cannot connect to " + target_.authority + " over " + connection->version());
     }
@@ -88,15 +118,49 @@ asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::acquire(
 }
 
 asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect() {
-  switch (options_.http_version) {
-    case HttpVersion::kHttp3:
-      co_return co_await connect_http3();
-    case HttpVersion::kAuto:
-    case HttpVersion::kHttp1:
-    case HttpVersion::kHttp2:
-      break;
+  if (options_.http_version == HttpVersion::kHttp3) co_return co_await connect_http3();
+  co_return co_await connect_tcp();
+}
+
+const net::ClientTlsContext& ChannelImpl::tcp_tls() {
+  if (!tcp_tls_) {
+    net::ClientTlsOptions tls;
+    tls.ca_file = options_.tls.ca_file;
+    tls.insecure = options_.tls.insecure;
+    tls.cert_file = options_.tls.cert_file;
+    tls.key_file = options_.tls.key_file;
+    if (options_.http_version == HttpVersion::kHttp2) tls.alpn = {"h2"};
+    if (options_.http_version == HttpVersion::kHttp1) tls.alpn = {"http/1.1"};
+    try {
+      tcp_tls_ = std::make_shared<const net::ClientTlsContext>(tls);
+    } catch (const std::exception& e) {
+      throw Error(Code::kInvalidArgument, e.what());
+    }
   }
-  throw Error(Code::kUnimplemented, "this client speaks only HTTP/3 so far");
+  return *tcp_tls_;
+}
+
+asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect_tcp() {
+  const net::ClientTlsContext* tls = target_.tls ? &tcp_tls() : nullptr;
+  std::unique_ptr<net::ByteStream> stream;
+  try {
+    stream = co_await net::connect_tcp(io_.get_executor(), target_.host, target_.port, tls,
+                                       options_.tls.server_name, options_.connect_timeout);
+  } catch (const std::exception& e) {
+    throw Error(Code::kUnavailable, e.what());
+  }
+  // TLS: ALPN decides. Plaintext: HTTP/1.1 unless told HTTP/2 (h2c, prior knowledge).
+  bool http2 =
+      target_.tls ? stream->peer().alpn == "h2" : options_.http_version == HttpVersion::kHttp2;
+  if (options_.http_version == HttpVersion::kHttp2 && !http2) {
+    throw Error(Code::kUnavailable, target_.authority + " did not agree to HTTP/2");
+  }
+  if (http2) {
+    http::Http2ClientOptions h2;
+    h2.keepalive_time = keepalive_time_;
+    co_return http::Http2ClientConnection::start(std::move(stream), h2);
+  }
+  co_return http::Http1ClientConnection::start(std::move(stream));
 }
 
 asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect_http3() {

@@ -1,12 +1,16 @@
 #pragma once
-// The Channel behind include/triplex/client.h: it keeps a connection to its
-// target (reopened when it closes or the server says GOAWAY), HTTP/3 session
-// tickets for resumption, and builds each call's ClientCallSpec.
+// The Channel behind include/triplex/client.h: it keeps a small pool of
+// connections to its target (one multiplexed HTTP/2 or HTTP/3 connection,
+// reopened when it closes or the server says GOAWAY; HTTP/1.1 connections
+// one per call in flight, up to a limit), HTTP/3 session tickets for
+// resumption, and builds each call's ClientCallSpec.
 //
 // Concurrency: lives on its io_context; calls use it only from there.
 #include <memory>
+#include <vector>
 
 #include "src/http/client_connection.h"
+#include "src/net/client_tls_context.h"
 #include "src/net/quic/quic_connection.h"
 #include "src/rpc/channel_target.h"
 #include "src/rpc/client_transport.h"
@@ -33,15 +37,21 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
   asio::io_context& io() { return io_; }
 
  private:
+  // An open connection that can take one more request now, if any.
+  std::shared_ptr<http::ClientConnection> pick();
   asio::awaitable<std::shared_ptr<http::ClientConnection>> connect();
   asio::awaitable<std::shared_ptr<http::ClientConnection>> connect_http3();
+  asio::awaitable<std::shared_ptr<http::ClientConnection>> connect_tcp();
+  const net::ClientTlsContext& tcp_tls();
 
   asio::io_context& io_;
   ChannelTarget target_;
   ChannelOptions options_;
-  std::shared_ptr<http::ClientConnection> connection_;
+  std::vector<std::shared_ptr<http::ClientConnection>> pool_;
+  std::shared_ptr<const net::ClientTlsContext> tcp_tls_;
   std::shared_ptr<net::quic::QuicResumption> resumption_;
   std::shared_ptr<const net::quic::QuicClientTlsContext> quic_tls_;
+  std::chrono::milliseconds keepalive_time_;  // doubled when a server says too_many_pings
 };
 
 }  // namespace triplex::rpc

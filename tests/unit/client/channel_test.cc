@@ -184,6 +184,7 @@ TEST_P(ChannelTest, ClientStreaming) {
 }
 
 TEST_P(ChannelTest, BidiPingPong) {
+  if (GetParam().version == HttpVersion::kHttp1) GTEST_SKIP() << "HTTP/1.1 is half-duplex";
   auto ch = channel();
   auto call = ch->call(method("FullDuplexCall", RpcKind::kBidiStreaming));
   std::vector<std::size_t> sizes;
@@ -201,6 +202,8 @@ TEST_P(ChannelTest, BidiPingPong) {
   Status s = run(io_, task());
   ASSERT_TRUE(s.ok()) << s.to_string();
   EXPECT_EQ(sizes, (std::vector<std::size_t>{31415, 9, 2653, 58979}));
+  EXPECT_STREQ(call->http_version(),
+               GetParam().version == HttpVersion::kHttp3 ? "HTTP/3" : "HTTP/2");
 }
 
 TEST_P(ChannelTest, LargeMessagesBothWays) {
@@ -269,10 +272,16 @@ TEST_P(ChannelTest, UnknownMethodIsUnimplemented) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Http3, ChannelTest,
+    AllVersions, ChannelTest,
     ::testing::Values(Variant{RpcProtocol::kGrpc, HttpVersion::kHttp3, "grpc_h3"},
                       Variant{RpcProtocol::kGrpcWeb, HttpVersion::kHttp3, "grpcweb_h3"},
-                      Variant{RpcProtocol::kConnect, HttpVersion::kHttp3, "connect_h3"}),
+                      Variant{RpcProtocol::kConnect, HttpVersion::kHttp3, "connect_h3"},
+                      Variant{RpcProtocol::kGrpc, HttpVersion::kHttp2, "grpc_h2"},
+                      Variant{RpcProtocol::kGrpcWeb, HttpVersion::kHttp2, "grpcweb_h2"},
+                      Variant{RpcProtocol::kConnect, HttpVersion::kAuto, "connect_auto"},
+                      Variant{RpcProtocol::kGrpc, HttpVersion::kHttp1, "grpc_h1"},
+                      Variant{RpcProtocol::kGrpcWeb, HttpVersion::kHttp1, "grpcweb_h1"},
+                      Variant{RpcProtocol::kConnect, HttpVersion::kHttp1, "connect_h1"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // A second channel to the same server resumes the first one's session and
