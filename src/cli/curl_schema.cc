@@ -72,8 +72,10 @@ Schema::Schema(const std::vector<std::string>& sources)
   Collector collector(errors);
   sources_ = std::make_unique<google::protobuf::compiler::SourceTreeDescriptorDatabase>(&tree_);
   sources_->RecordErrorsTo(&collector);
+  // Built-in files (the well-known types) first: the source tree would
+  // report them missing before the fallback found them.
   merged_ = std::make_unique<google::protobuf::MergedDescriptorDatabase>(
-      std::vector<google::protobuf::DescriptorDatabase*>{&sets_, sources_.get(), &builtin_});
+      std::vector<google::protobuf::DescriptorDatabase*>{&sets_, &builtin_, sources_.get()});
   pool_ = std::make_unique<DescriptorPool>(merged_.get(), &collector);
   for (const auto& file : protos) {
     if (pool_->FindFileByName(file) == nullptr && errors.empty()) {
