@@ -1,7 +1,9 @@
 // protoc-gen-triplex: a protoc plugin that writes, for each .proto file, a
 // header `<name>.triplex.h` holding one class per service (in namespace
-// `<package>::triplex_rpc`) with a nested `Service` base for servers (a coroutine per method,
-// shaped by its streaming kind). Client stubs will sit beside `Service` in the same class.
+// `<package>::triplex_rpc`) holding `Methods` (what a Channel must know of each
+// method), a `Service` base for servers (a coroutine per method, shaped by its
+// streaming kind), a typed coroutine `Client` and a `BlockingClient` (unary and
+// server-streaming methods) for programs without coroutines.
 #include <google/protobuf/compiler/code_generator.h>
 #include <google/protobuf/compiler/plugin.h>
 #include <google/protobuf/descriptor.h>
@@ -117,6 +119,126 @@ void print_comment(Printer& p, const std::string& comment) {
   }
 }
 
+bool no_side_effects(const MethodDescriptor* m) {
+  return m->options().idempotency_level() == MethodOptions::NO_SIDE_EFFECTS;
+}
+
+void print_methods(Printer& p, const ServiceDescriptor* service) {
+  p.Print(
+      "  // What a Channel must know of each method: its path, streaming kind and\n"
+      "  // whether it is free of side effects (Connect GET, HTTP/3 0-RTT).\n"
+      "  struct Methods {\n");
+  for (int i = 0; i < service->method_count(); ++i) {
+    const MethodDescriptor* m = service->method(i);
+    p.Print(
+        "    static ::triplex::ClientMethod $method$() {\n"
+        "      return {\"/$full$/$method$\", ::triplex::RpcKind::$kind$, $safe$};\n"
+        "    }\n",
+        "method", m->name(), "full", service->full_name(), "kind", kind_of(m), "safe",
+        no_side_effects(m) ? "true" : "false");
+  }
+  p.Print("  };\n\n");
+}
+
+void print_client(Printer& p, const ServiceDescriptor* service) {
+  p.Print(
+      "  // Calls the service from coroutines on the channel's io_context (see\n"
+      "  // triplex/client.h and triplex/client_stub.h for the contracts).\n"
+      "  class Client {\n"
+      "   public:\n"
+      "    explicit Client(std::shared_ptr<::triplex::Channel> channel)\n"
+      "        : channel_(std::move(channel)) {}\n\n");
+  for (int i = 0; i < service->method_count(); ++i) {
+    const MethodDescriptor* m = service->method(i);
+    std::string in = cpp_type(m->input_type()->full_name());
+    std::string out = cpp_type(m->output_type()->full_name());
+    if (m->client_streaming() && m->server_streaming()) {
+      p.Print(
+          "    ::triplex::ClientReaderWriter<$in$, $out$> $method$(\n"
+          "        ::triplex::CallOptions options = {}) {\n"
+          "      return ::triplex::ClientReaderWriter<$in$, $out$>(\n"
+          "          channel_->call(Methods::$method$(), std::move(options)));\n"
+          "    }\n",
+          "method", m->name(), "in", in, "out", out);
+    } else if (m->client_streaming()) {
+      p.Print(
+          "    ::triplex::ClientWriter<$in$, $out$> $method$(\n"
+          "        ::triplex::CallOptions options = {}) {\n"
+          "      return ::triplex::ClientWriter<$in$, $out$>(\n"
+          "          channel_->call(Methods::$method$(), std::move(options)));\n"
+          "    }\n",
+          "method", m->name(), "in", in, "out", out);
+    } else if (m->server_streaming()) {
+      // Sends the request before handing out the reader.
+      p.Print(
+          "    ::asio::awaitable<::triplex::ClientReader<$out$>> $method$(\n"
+          "        const $in$& request, ::triplex::CallOptions options = {}) {\n"
+          "      std::unique_ptr<::triplex::ClientCall> call =\n"
+          "          channel_->call(Methods::$method$(), std::move(options));\n"
+          "      co_await ::triplex::detail::send_single_request(*call, request);\n"
+          "      co_return ::triplex::ClientReader<$out$>(std::move(call));\n"
+          "    }\n",
+          "method", m->name(), "in", in, "out", out);
+    } else {
+      p.Print(
+          "    ::asio::awaitable<::triplex::Status> $method$(\n"
+          "        const $in$& request, $out$& response, ::triplex::CallOptions options = {}) {\n"
+          "      return channel_->unary(Methods::$method$(), request, response, "
+          "std::move(options));\n"
+          "    }\n",
+          "method", m->name(), "in", in, "out", out);
+    }
+  }
+  p.Print(
+      "\n"
+      "   private:\n"
+      "    std::shared_ptr<::triplex::Channel> channel_;\n"
+      "  };\n\n");
+}
+
+// Only the kinds with one request: streaming requests need coroutines.
+void print_blocking_client(Printer& p, const ServiceDescriptor* service) {
+  p.Print(
+      "  // Calls the unary and server-streaming methods from any thread, blocking\n"
+      "  // (see triplex/blocking_client.h); the other kinds need `Client`.\n"
+      "  class BlockingClient {\n"
+      "   public:\n"
+      "    explicit BlockingClient(std::shared_ptr<::triplex::BlockingChannel> channel)\n"
+      "        : channel_(std::move(channel)) {}\n\n");
+  for (int i = 0; i < service->method_count(); ++i) {
+    const MethodDescriptor* m = service->method(i);
+    if (m->client_streaming()) continue;
+    std::string in = cpp_type(m->input_type()->full_name());
+    std::string out = cpp_type(m->output_type()->full_name());
+    if (m->server_streaming()) {
+      p.Print(
+          "    // `on_message(const $out_short$&)` returns void, or bool: false stops the call.\n"
+          "    template <typename OnMessage>\n"
+          "    ::triplex::Status $method$(\n"
+          "        const $in$& request, OnMessage&& on_message, ::triplex::CallOptions options = "
+          "{}) {\n"
+          "      return channel_->server_streaming<$out$>(\n"
+          "          Methods::$method$(), request, std::forward<OnMessage>(on_message),\n"
+          "          std::move(options));\n"
+          "    }\n",
+          "method", m->name(), "in", in, "out", out, "out_short", m->output_type()->name());
+    } else {
+      p.Print(
+          "    ::triplex::Status $method$(\n"
+          "        const $in$& request, $out$& response, ::triplex::CallOptions options = {}) {\n"
+          "      return channel_->unary(Methods::$method$(), request, response, "
+          "std::move(options));\n"
+          "    }\n",
+          "method", m->name(), "in", in, "out", out);
+    }
+  }
+  p.Print(
+      "\n"
+      "   private:\n"
+      "    std::shared_ptr<::triplex::BlockingChannel> channel_;\n"
+      "  };\n");
+}
+
 void print_service(Printer& p, const ServiceDescriptor* service) {
   google::protobuf::SourceLocation location;
   if (service->GetSourceLocation(&location)) print_comment(p, location.leading_comments);
@@ -124,12 +246,14 @@ void print_service(Printer& p, const ServiceDescriptor* service) {
       "class $name$ final {\n"
       " public:\n"
       "  static constexpr std::string_view kServiceName = \"$full$\";\n"
-      "  $name$() = delete;\n\n"
+      "  $name$() = delete;\n\n",
+      "name", service->name(), "full", service->full_name());
+  print_methods(p, service);
+  p.Print(
       "  // Derive, override the methods you serve (the others answer UNIMPLEMENTED),\n"
       "  // and add an instance to a triplex::Server.\n"
       "  class Service : public ::triplex::Service {\n"
-      "   public:\n",
-      "name", service->name(), "full", service->full_name());
+      "   public:\n");
   // A file holding only services is otherwise never referenced, so a static
   // library would drop its .pb.o and the schema would be missing from
   // protobuf's generated pool (where server reflection looks).
@@ -158,7 +282,7 @@ void print_service(Printer& p, const ServiceDescriptor* service) {
   p.Print("  std::vector<::triplex::MethodDefinition> list;\n");
   for (int i = 0; i < service->method_count(); ++i) {
     const MethodDescriptor* m = service->method(i);
-    bool safe = m->options().idempotency_level() == MethodOptions::NO_SIDE_EFFECTS;
+    bool safe = no_side_effects(m);
     p.Print(
         "list.push_back({\"/$full$/$method$\", ::triplex::RpcKind::$kind$, $safe$,\n"
         "                ::triplex::$adapter$<$in$, $out$>(\n"
@@ -173,7 +297,10 @@ void print_service(Printer& p, const ServiceDescriptor* service) {
   p.Print("  return list;\n}\n");
   p.Outdent();
   p.Outdent();
-  p.Print("  };\n};\n\n");
+  p.Print("  };\n\n");
+  print_client(p, service);
+  print_blocking_client(p, service);
+  p.Print("};\n\n");
 }
 
 class TriplexGenerator final : public google::protobuf::compiler::CodeGenerator {
@@ -187,9 +314,13 @@ class TriplexGenerator final : public google::protobuf::compiler::CodeGenerator 
     p.Print(
         "// Generated by protoc-gen-triplex from $file$. Do not edit.\n"
         "#pragma once\n\n"
+        "#include <memory>\n"
         "#include <string_view>\n"
+        "#include <utility>\n"
         "#include <vector>\n\n"
         "#include \"$base$.pb.h\"\n"
+        "#include \"triplex/blocking_client.h\"\n"
+        "#include \"triplex/client_stub.h\"\n"
         "#include \"triplex/service.h\"\n\n",
         "file", file->name(), "base", base);
     if (file->service_count() == 0) return true;
