@@ -91,7 +91,9 @@ Http3ClientConnection::Http3ClientConnection(std::shared_ptr<net::quic::QuicConn
 Http3ClientConnection::~Http3ClientConnection() {
   for (auto& [id, s] : streams_) s->detach();
   for (auto& s : waiting_) s->detach();
-  if (!closed_) quic_->close(NGHTTP3_H3_NO_ERROR);
+  // Nobody is left to run a closing period: say goodbye and let go now, or
+  // the socket and the connection would keep each other alive.
+  quic_->close_now(NGHTTP3_H3_NO_ERROR);
 }
 
 bool Http3ClientConnection::on_ready() {
@@ -161,7 +163,9 @@ bool Http3ClientConnection::submit(const std::shared_ptr<Http3ClientStream>& str
   std::vector<nghttp3_nv> nva;
   nva.reserve(head.headers.size() + 4);
   nva.push_back(make_nv(":method", head.method));
-  nva.push_back(make_nv(":scheme", head.scheme.empty() ? "https" : head.scheme));
+  // A view of the head's own string, or of a literal: never of a temporary.
+  std::string_view scheme = head.scheme.empty() ? std::string_view("https") : head.scheme;
+  nva.push_back(make_nv(":scheme", scheme));
   nva.push_back(make_nv(":authority", head.authority));
   nva.push_back(make_nv(":path", head.path));
   for (const auto& h : head.headers) nva.push_back(make_nv(h.name, h.value));

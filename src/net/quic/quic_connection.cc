@@ -359,6 +359,14 @@ void QuicConnection::close(std::uint64_t app_error_code) {
   asio::post(executor(), [self = shared_from_this()] { self->start_closing(); });
 }
 
+void QuicConnection::close_now(std::uint64_t app_error_code) {
+  if (state_ == State::kOpen) {
+    set_application_error(app_error_code);
+    start_closing();
+  }
+  drop();
+}
+
 void QuicConnection::schedule_write() {
   if (write_posted_ || state_ != State::kOpen) return;
   write_posted_ = true;

@@ -140,6 +140,10 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   // Ends the connection with an application CONNECTION_CLOSE (soon, never
   // from inside a callback).
   void close(std::uint64_t app_error_code);
+  // Client going away (its owner is destroyed): CONNECTION_CLOSE now, then
+  // forget the connection and its socket without a closing period, since
+  // the event loop may not run again. Never from inside a callback.
+  void close_now(std::uint64_t app_error_code);
   void set_application_error(std::uint64_t app_error_code);
   std::chrono::nanoseconds pto() const;
 
