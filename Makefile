@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`. Everything else helps them.
-.PHONY: setup build test demo fuzz clean format bench
+.PHONY: setup build test demo fuzz asan clean format bench
 
 JOBS ?= $(shell nproc)
 
@@ -13,6 +13,7 @@ build: setup
 # Every suite through CTest; the libFuzzer targets get a short run when clang is present.
 test: build
 	@cd build && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory asan
 	@if command -v clang++ >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz; \
 	 else echo "clang++ not found: fuzz targets skipped"; fi
 
@@ -20,6 +21,13 @@ fuzz:
 	@[ -f build/fuzz/build.ninja ] || cmake --preset fuzz
 	@cmake --build build/fuzz -j $(JOBS)
 	@cd build/fuzz && ctest --output-on-failure -j $(JOBS)
+
+# AddressSanitizer and UBSan over the suites that feed the server hostile input
+# (HTTP/3 bad input, misbehaving HTTP/2 clients) and over the HTTP/3 unit tests.
+asan: setup
+	@[ -f build/asan/build.ninja ] || cmake --preset asan
+	@cmake --build build/asan -j $(JOBS) --target triplex-interop-server h3_tests
+	@cd build/asan && ctest --output-on-failure -j $(JOBS) -R '^(h3_bad_input|h2_misbehaving|Http3)'
 
 demo: build
 	@scripts/demo
