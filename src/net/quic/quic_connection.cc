@@ -3,6 +3,7 @@
 #include <gnutls/crypto.h>
 
 #include <asio/post.hpp>
+#include <cstring>
 
 #include "src/net/quic/quic_endpoint.h"
 
@@ -377,35 +378,66 @@ void QuicConnection::schedule_write() {
 }
 
 bool QuicConnection::send(const ngtcp2_path& path, std::uint8_t ecn, const std::uint8_t* data,
-                          std::size_t size) {
-  if (endpoint_->send(path, ecn, data, size) == QuicEndpoint::SendResult::kSent) return true;
-  Blocked blocked;
+                          std::size_t size, std::size_t segment_size) {
+  if (blocked_.empty() &&
+      endpoint_->send(path, ecn, data, size, segment_size) == QuicEndpoint::SendResult::kSent) {
+    return true;
+  }
+  Blocked& blocked = blocked_.emplace_back();
   blocked.path.assign(path);
   blocked.ecn = ecn;
   blocked.data.assign(data, data + size);
-  blocked_ = std::move(blocked);
-  endpoint_->wait_writable(weak_from_this());
+  blocked.segment_size = segment_size;
+  if (blocked_.size() == 1) endpoint_->wait_writable(weak_from_this());
   return false;
 }
 
 void QuicConnection::on_writable() {
-  if (!blocked_ || state_ == State::kClosed) return;
-  Blocked blocked = std::move(*blocked_);
-  blocked_.reset();
-  ngtcp2_path view = blocked.path.view();
-  if (send(view, blocked.ecn, blocked.data.data(), blocked.data.size())) write_packets();
+  if (state_ == State::kClosed) return;
+  while (!blocked_.empty()) {
+    Blocked& blocked = blocked_.front();
+    ngtcp2_path view = blocked.path.view();
+    if (endpoint_->send(view, blocked.ecn, blocked.data.data(), blocked.data.size(),
+                        blocked.segment_size) != QuicEndpoint::SendResult::kSent) {
+      endpoint_->wait_writable(weak_from_this());
+      return;
+    }
+    blocked_.pop_front();
+  }
+  write_packets();
 }
 
 void QuicConnection::write_packets() {
-  if (state_ != State::kOpen || blocked_) return;
+  if (state_ != State::kOpen || !blocked_.empty()) return;
   std::size_t max_size = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_);
-  if (send_buffer_.size() < max_size) send_buffer_.resize(max_size);
+  // Packets are gathered into one buffer and go out together (GSO) while
+  // they share a path, an ECN mark and a size; the pacer's quantum bounds
+  // how many leave at once.
+  std::size_t max_batch = endpoint_->max_segments(max_size);
+  std::size_t quantum = std::max<std::size_t>(1, ngtcp2_conn_get_send_quantum(conn_) / max_size);
+  std::size_t max_packets = std::min(kMaxPacketsPerPass, std::max(quantum, max_batch));
+  if (send_buffer_.size() < max_size * max_batch) send_buffer_.resize(max_size * max_batch);
+  PathStorage batch_path;
+  std::uint8_t batch_ecn = 0;
+  std::size_t batch_bytes = 0;
+  std::size_t batch_packets = 0;
+  std::size_t segment = 0;
+  // Sends the gathered packets; false when the socket is full.
+  auto flush = [&]() {
+    if (batch_bytes == 0) return true;
+    ngtcp2_path view = batch_path.view();
+    bool sent = send(view, batch_ecn, send_buffer_.data(), batch_bytes, segment);
+    batch_bytes = 0;
+    batch_packets = 0;
+    return sent;
+  };
   ngtcp2_path_storage ps;
   ngtcp2_path_storage_zero(&ps);
   ngtcp2_pkt_info info{};
   ngtcp2_tstamp ts = now_ts();
   std::size_t packets = 0;
-  for (;;) {
+  bool more = true;
+  while (more) {
     std::int64_t stream_id = -1;
     bool fin = false;
     std::array<ngtcp2_vec, kMaxVectors> vec{};
@@ -420,9 +452,10 @@ void QuicConnection::write_packets() {
     std::uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
     if (fin) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
     ngtcp2_ssize accepted = -1;
-    ngtcp2_ssize n = ngtcp2_conn_writev_stream(conn_, &ps.path, &info, send_buffer_.data(),
-                                               max_size, &accepted, flags, stream_id, vec.data(),
-                                               static_cast<std::size_t>(count), ts);
+    std::uint8_t* out = send_buffer_.data() + batch_bytes;
+    ngtcp2_ssize n =
+        ngtcp2_conn_writev_stream(conn_, &ps.path, &info, out, max_size, &accepted, flags,
+                                  stream_id, vec.data(), static_cast<std::size_t>(count), ts);
     if (n < 0) {
       switch (n) {
         case NGTCP2_ERR_STREAM_DATA_BLOCKED:
@@ -439,6 +472,7 @@ void QuicConnection::write_packets() {
           }
           continue;
         default:
+          flush();
           handle_error(static_cast<int>(n));
           return;
       }
@@ -449,12 +483,33 @@ void QuicConnection::write_packets() {
       return;
     }
     if (n == 0) break;  // nothing more, or congestion-limited
-    if (!send(ps.path, info.ecn, send_buffer_.data(), static_cast<std::size_t>(n))) break;
-    if (++packets == kMaxPacketsPerPass) {
+    std::size_t size = static_cast<std::size_t>(n);
+    ngtcp2_path batch_view = batch_path.view();
+    if (batch_bytes > 0 &&
+        (!ngtcp2_path_eq(&ps.path, &batch_view) || info.ecn != batch_ecn || size > segment)) {
+      // It cannot join the batch: send the batch, then start one with it.
+      if (!flush()) {
+        send(ps.path, info.ecn, out, size, 0);  // queued behind the batch
+        break;
+      }
+      std::memmove(send_buffer_.data(), out, size);
+    }
+    if (batch_bytes == 0) {
+      batch_path.assign(ps.path);
+      batch_ecn = info.ecn;
+      segment = size;
+    }
+    batch_bytes += size;
+    ++batch_packets;
+    ++packets;
+    // A short packet ends a batch: GSO segments are all the same size.
+    if (size < segment || batch_packets == max_batch) more = flush();
+    if (more && packets == max_packets) {
       schedule_write();
       break;
     }
   }
+  flush();
   ngtcp2_conn_update_pkt_tx_time(conn_, ts);
   arm_timer();
 }
@@ -462,6 +517,8 @@ void QuicConnection::write_packets() {
 void QuicConnection::arm_timer() {
   if (state_ != State::kOpen) return;
   ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn_);
+  if (expiry == armed_expiry_) return;
+  armed_expiry_ = expiry;
   if (expiry == UINT64_MAX) {
     timer_.cancel();
     return;
@@ -482,12 +539,14 @@ void QuicConnection::wait_timer() {
 }
 
 void QuicConnection::arm_period_timer() {
+  armed_expiry_ = UINT64_MAX;
   // Closing and draining last three PTOs (RFC 9000 section 10.2).
   timer_.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(3 * pto()));
   wait_timer();
 }
 
 void QuicConnection::on_timer() {
+  armed_expiry_ = UINT64_MAX;
   if (state_ == State::kClosing || state_ == State::kDraining) {
     finish();
     return;
@@ -511,7 +570,7 @@ void QuicConnection::start_closing() {
     drop();
     return;
   }
-  blocked_.reset();  // nothing else goes out after CONNECTION_CLOSE
+  blocked_.clear();  // nothing else goes out after CONNECTION_CLOSE
   ngtcp2_path_storage ps;
   ngtcp2_path_storage_zero(&ps);
   ngtcp2_pkt_info info{};
@@ -536,7 +595,7 @@ void QuicConnection::start_closing() {
 void QuicConnection::start_draining() {
   if (state_ != State::kOpen) return;
   state_ = State::kDraining;
-  blocked_.reset();
+  blocked_.clear();
   notify_closed();
   arm_period_timer();
 }
@@ -552,7 +611,7 @@ void QuicConnection::abandon() {
   notify_closed();
   state_ = State::kClosed;
   timer_.cancel();
-  blocked_.reset();
+  blocked_.clear();
   if (client_) endpoint_->shutdown();
 }
 
@@ -560,7 +619,7 @@ void QuicConnection::finish() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
   timer_.cancel();
-  blocked_.reset();
+  blocked_.clear();
   auto keep = shared_from_this();  // the map may hold the last reference
   for (const auto& cid : cids_) endpoint_->remove_cid(cid);
   cids_.clear();

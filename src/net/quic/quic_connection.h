@@ -17,6 +17,7 @@
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -162,8 +163,9 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   bool init(const ngtcp2_pkt_hd& hd, const PathStorage& path);
   bool init_client(const asio::ip::udp::endpoint& remote, QuicClientParams params);
   void fill_transport_params(ngtcp2_transport_params& params) const;
-  // False when the socket is full (the packet is kept and sent first later).
-  bool send(const ngtcp2_path& path, std::uint8_t ecn, const std::uint8_t* data, std::size_t size);
+  // False when the socket is full (the packets are kept and sent first later).
+  bool send(const ngtcp2_path& path, std::uint8_t ecn, const std::uint8_t* data, std::size_t size,
+            std::size_t segment_size);
   void handle_error(int liberr);
   void start_closing();
   void start_draining();
@@ -192,6 +194,9 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   bool app_notified_ = false;
   asio::steady_timer timer_;
   std::uint64_t timer_generation_ = 0;
+  // The expiry the timer waits for (UINT64_MAX: none): re-arming for the
+  // same instant after every packet would cost a timerfd update each time.
+  ngtcp2_tstamp armed_expiry_ = UINT64_MAX;
   bool write_posted_ = false;
   std::vector<std::uint8_t> send_buffer_;
 
@@ -201,13 +206,14 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   std::uint8_t close_ecn_ = 0;
   std::size_t packets_while_closing_ = 0;
 
-  // A packet the socket did not take yet.
+  // Packets the socket did not take yet.
   struct Blocked {
     PathStorage path;
     std::uint8_t ecn = 0;
     std::vector<std::uint8_t> data;
+    std::size_t segment_size = 0;
   };
-  std::optional<Blocked> blocked_;
+  std::deque<Blocked> blocked_;  // in sending order
 };
 
 }  // namespace triplex::net::quic

@@ -18,9 +18,8 @@ namespace {
 
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-// Datagrams read per wake-up before other work on the worker gets a turn.
-constexpr int kMaxDatagramsPerWake = 64;
-constexpr std::size_t kMaxDatagram = 65536;
+// recvmmsg() batches per wake-up before other work on the worker gets a turn.
+constexpr int kMaxBatchesPerWake = 4;
 constexpr std::size_t kMaxResetsPerSecond = 100;
 // RFC 9000 section 14.1: clients pad Initials to 1200 bytes; smaller
 // datagrams never get a Version Negotiation.
@@ -61,6 +60,7 @@ void QuicEndpoint::bind(const asio::ip::udp::endpoint& endpoint) {
   }
   socket_.bind(endpoint);
   socket_.non_blocking(true);
+  enable_offloads();
   local_ = socket_.local_endpoint();
   wildcard_ = local_.address().is_unspecified();
 }
@@ -81,6 +81,7 @@ void QuicEndpoint::open_client(const asio::ip::udp::endpoint& remote) {
   // Connecting fixes our local address, so every path ngtcp2 sees matches.
   socket_.connect(remote);
   socket_.non_blocking(true);
+  enable_offloads();
   local_ = socket_.local_endpoint();
 }
 
@@ -100,61 +101,35 @@ void QuicEndpoint::shutdown() {
 
 asio::awaitable<void> QuicEndpoint::receive_loop() {
   auto keep = shared_from_this();
-  std::vector<std::uint8_t> buffer(kMaxDatagram);
+  auto receiver = std::make_unique<UdpReceiver>();
   while (socket_.is_open()) {
     auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_read, kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !socket_.is_open()) co_return;
       continue;
     }
-    for (int i = 0; i < kMaxDatagramsPerWake && socket_.is_open(); ++i) {
-      Datagram datagram;
-      int got = receive(buffer, datagram);
-      if (got == 0) break;
-      if (got > 0) on_datagram(datagram, false);
+    for (int round = 0; round < kMaxBatchesPerWake && socket_.is_open(); ++round) {
+      std::size_t count =
+          receiver->receive(socket_.native_handle(), ipv6_, SocketAddress::from(local_));
+      for (std::size_t i = 0; i < count && socket_.is_open(); ++i) on_received((*receiver)[i]);
+      if (count == 0) break;
     }
   }
 }
 
-int QuicEndpoint::receive(std::vector<std::uint8_t>& buffer, Datagram& out) {
-  iovec iov{buffer.data(), buffer.size()};
-  alignas(cmsghdr) std::uint8_t control[CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_name = out.path.remote.get();
-  msg.msg_namelen = sizeof(out.path.remote.storage);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = ::recvmsg(socket_.native_handle(), &msg, MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
-  if (msg.msg_flags & MSG_TRUNC) return -1;
-  out.path.remote.length = msg.msg_namelen;
-  out.path.local = SocketAddress::from(local_);
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO && !ipv6_) {
-      in_pktinfo info;
-      std::memcpy(&info, CMSG_DATA(c), sizeof(info));
-      reinterpret_cast<sockaddr_in*>(out.path.local.get())->sin_addr = info.ipi_addr;
-    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) {
-      out.ecn = *CMSG_DATA(c) & IPTOS_ECN_MASK;
-    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO && ipv6_) {
-      in6_pktinfo info;
-      std::memcpy(&info, CMSG_DATA(c), sizeof(info));
-      reinterpret_cast<sockaddr_in6*>(out.path.local.get())->sin6_addr = info.ipi6_addr;
-    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS) {
-      int tclass = 0;
-      std::memcpy(&tclass, CMSG_DATA(c), sizeof(tclass));
-      out.ecn = static_cast<std::uint8_t>(tclass & IPTOS_ECN_MASK);
-    }
+void QuicEndpoint::on_received(ReceivedDatagram& received) {
+  for (std::size_t offset = 0; offset < received.size && socket_.is_open();
+       offset += received.segment_size) {
+    Datagram datagram;
+    datagram.path = received.path;
+    datagram.ecn = received.ecn;
+    datagram.data = received.data + offset;
+    datagram.size = std::min(received.segment_size, received.size - offset);
+    on_datagram(datagram, false);
   }
-  out.data = buffer.data();
-  out.size = static_cast<std::size_t>(n);
-  return 1;
 }
+
+void QuicEndpoint::enable_offloads() { features_ = quic::enable_offloads(socket_.native_handle()); }
 
 void QuicEndpoint::on_datagram(Datagram& datagram, bool handed_over) {
   ngtcp2_version_cid vc;
@@ -283,45 +258,14 @@ void QuicEndpoint::set_ecn(std::uint8_t ecn) {
 }
 
 QuicEndpoint::SendResult QuicEndpoint::send(const ngtcp2_path& path, std::uint8_t ecn,
-                                            const std::uint8_t* data, std::size_t size) {
+                                            const std::uint8_t* data, std::size_t size,
+                                            std::size_t segment_size) {
   if (!socket_.is_open()) return SendResult::kSent;  // dropped: we are going away
   set_ecn(ecn);
-  iovec iov{const_cast<std::uint8_t*>(data), size};
-  msghdr msg{};
-  msg.msg_name = path.remote.addr;
-  msg.msg_namelen = path.remote.addrlen;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) std::uint8_t control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
-  if (wildcard_) {
-    // Answer from the address the client wrote to.
-    msg.msg_control = control;
-    cmsghdr* c = reinterpret_cast<cmsghdr*>(control);
-    if (ipv6_) {
-      in6_pktinfo info{};
-      info.ipi6_addr = reinterpret_cast<const sockaddr_in6*>(path.local.addr)->sin6_addr;
-      c->cmsg_level = IPPROTO_IPV6;
-      c->cmsg_type = IPV6_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof(info));
-      std::memcpy(CMSG_DATA(c), &info, sizeof(info));
-      msg.msg_controllen = CMSG_SPACE(sizeof(info));
-    } else {
-      in_pktinfo info{};
-      info.ipi_spec_dst = reinterpret_cast<const sockaddr_in*>(path.local.addr)->sin_addr;
-      c->cmsg_level = IPPROTO_IP;
-      c->cmsg_type = IP_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof(info));
-      std::memcpy(CMSG_DATA(c), &info, sizeof(info));
-      msg.msg_controllen = CMSG_SPACE(sizeof(info));
-    }
-  }
-  ssize_t n;
-  do {
-    n = ::sendmsg(socket_.native_handle(), &msg, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return SendResult::kBlocked;
-  // Other errors lose the datagram; QUIC recovers from loss.
-  return SendResult::kSent;
+  // A wildcard socket answers from the address the client wrote to.
+  UdpSendResult result = udp_send(socket_.native_handle(), features_, wildcard_, ipv6_, path, data,
+                                  size, segment_size);
+  return result == UdpSendResult::kSent ? SendResult::kSent : SendResult::kBlocked;
 }
 
 void QuicEndpoint::wait_writable(std::weak_ptr<QuicConnection> connection) {

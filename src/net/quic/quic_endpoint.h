@@ -22,6 +22,7 @@
 
 #include "src/net/quic/quic_common.h"
 #include "src/net/quic/quic_tls.h"
+#include "src/net/quic/udp_io.h"
 
 namespace triplex::net::quic {
 
@@ -66,8 +67,14 @@ class QuicEndpoint final : public std::enable_shared_from_this<QuicEndpoint> {
 
   // For connections.
   enum class SendResult { kSent, kBlocked };
+  // `size` bytes of packets of `segment_size` each (the last may be
+  // shorter; 0: one packet), all for `path` with `ecn`.
   SendResult send(const ngtcp2_path& path, std::uint8_t ecn, const std::uint8_t* data,
-                  std::size_t size);
+                  std::size_t size, std::size_t segment_size = 0);
+  // How many packets of `packet_size` one send() may carry.
+  std::size_t max_segments(std::size_t packet_size) const {
+    return quic::max_segments(features_, packet_size);
+  }
   // on_writable() on `connection` once the socket takes packets again.
   void wait_writable(std::weak_ptr<QuicConnection> connection);
   void add_cid(const CidKey& cid, const std::shared_ptr<QuicConnection>& connection);
@@ -87,8 +94,9 @@ class QuicEndpoint final : public std::enable_shared_from_this<QuicEndpoint> {
   };
 
   asio::awaitable<void> receive_loop();
-  // One datagram off the socket: 1 read, 0 nothing more, -1 skip this one.
-  int receive(std::vector<std::uint8_t>& buffer, Datagram& out);
+  // Each packet of a (possibly GRO-coalesced) datagram in turn.
+  void on_received(ReceivedDatagram& received);
+  void enable_offloads();
   // `handed_over`: it came from another worker, which found no connection.
   void on_datagram(Datagram& datagram, bool handed_over);
   bool hand_over(const ngtcp2_version_cid& vc, const Datagram& datagram);
@@ -111,6 +119,7 @@ class QuicEndpoint final : public std::enable_shared_from_this<QuicEndpoint> {
   bool accepting_ = true;
   bool client_ = false;
   int ecn_ = -1;  // what the socket currently marks outgoing packets with
+  UdpFeatures features_;
   std::unordered_map<CidKey, std::shared_ptr<QuicConnection>, CidKeyHash> connections_;
   std::vector<std::weak_ptr<QuicConnection>> waiting_writable_;
   bool write_wait_armed_ = false;
