@@ -10,6 +10,15 @@ namespace triplex {
 using Millis = std::chrono::milliseconds;
 inline constexpr Millis kNever = Millis::max();
 
+// QUIC address validation: a Retry round trip makes a client prove it owns
+// its address before the server keeps state or sends a handshake flight
+// (which spoofed Initials could otherwise aim at a victim).
+enum class QuicRetry {
+  kNever,
+  kAlways,
+  kUnderLoad,  // once a worker has quic_retry_threshold handshakes in progress
+};
+
 struct ConnectionOptions {
   std::uint32_t max_concurrent_streams = 100;
   std::uint32_t max_header_list_size = 16 * 1024;
@@ -45,6 +54,9 @@ struct ConnectionOptions {
   std::uint64_t reset_burst = 1000;
   std::uint64_t reset_rate = 33;
   std::size_t max_continuations = 8;
+
+  QuicRetry quic_retry = QuicRetry::kUnderLoad;
+  std::size_t quic_retry_threshold = 100;
 };
 
 }  // namespace triplex

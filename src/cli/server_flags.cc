@@ -25,6 +25,11 @@ void add_server_flags(CLI::App& app, ServerFlags& flags) {
       ->capture_default_str();
   app.add_flag("--no-reflection", flags.no_reflection,
                "do not serve grpc.reflection (service listing and schemas for grpcurl, buf curl)");
+  app.add_option("--quic-retry", flags.quic_retry,
+                 "HTTP/3: make clients prove their address with a Retry round trip "
+                 "(never, always, under-load)")
+      ->check(CLI::IsMember({"never", "always", "under-load"}))
+      ->capture_default_str();
   auto* conn = app.add_option_group("connection", "HTTP/2 connection timers (milliseconds)");
   conn->add_option("--keepalive-time-ms", flags.keepalive_time_ms,
                    "PING a connection after this long without reading from it");
@@ -73,6 +78,8 @@ ServerOptions to_server_options(const ServerFlags& flags) {
   set(c.max_connection_age, flags.max_connection_age_ms);
   set(c.max_connection_age_grace, flags.max_connection_age_grace_ms);
   set(c.drain_timeout, flags.drain_timeout_ms);
+  if (flags.quic_retry == "never") c.quic_retry = QuicRetry::kNever;
+  if (flags.quic_retry == "always") c.quic_retry = QuicRetry::kAlways;
   return options;
 }
 

@@ -29,6 +29,8 @@ struct ServerFlags {
   std::int64_t max_connection_age_ms = 0;
   std::int64_t max_connection_age_grace_ms = 0;
   std::int64_t drain_timeout_ms = 0;
+  // QUIC address validation: "never", "always" or "under-load".
+  std::string quic_retry = "under-load";
 };
 
 void add_server_flags(CLI::App& app, ServerFlags& flags);

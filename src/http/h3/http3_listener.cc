@@ -61,12 +61,25 @@ Http3Listener::Http3Listener(net::WorkerPool& pool, const asio::ip::udp::endpoin
   auto config = std::make_shared<net::quic::QuicEndpoint::Config>();
   config->tls = std::make_shared<net::quic::QuicTlsContext>(tls->credentials());
   net::quic::random_bytes(config->reset_secret.data(), config->reset_secret.size());
+  net::quic::random_bytes(config->token_secret.data(), config->token_secret.size());
   auto& limits = config->settings;
   limits.max_streams_bidi = options.max_concurrent_streams;
   limits.stream_window = options.stream_window;
   limits.connection_window = options.connection_window;
   limits.idle_timeout = or_zero(options.idle_timeout);
   limits.keepalive = or_zero(options.keepalive_time);
+  switch (options.quic_retry) {
+    case QuicRetry::kNever:
+      limits.retry = net::quic::RetryPolicy::kNever;
+      break;
+    case QuicRetry::kAlways:
+      limits.retry = net::quic::RetryPolicy::kAlways;
+      break;
+    case QuicRetry::kUnderLoad:
+      limits.retry = net::quic::RetryPolicy::kUnderLoad;
+      break;
+  }
+  limits.retry_threshold = options.quic_retry_threshold;
 
   auto accept = [shared = shared_](const std::shared_ptr<net::quic::QuicConnection>& quic) {
     return shared->accept(quic, shared);
@@ -117,5 +130,11 @@ void Http3Listener::drain() {
 }
 
 std::size_t Http3Listener::open_connections() const { return shared_->open.load(); }
+
+std::uint64_t Http3Listener::retries_sent() const {
+  std::uint64_t total = 0;
+  for (const auto& ep : endpoints_) total += ep->retries_sent();
+  return total;
+}
 
 }  // namespace triplex::http

@@ -42,6 +42,8 @@ class Http3Listener {
   // stop(), then GOAWAY on every connection; each closes once its streams end.
   void drain();
   std::size_t open_connections() const;
+  // Retry packets sent so far (address validation), over all workers.
+  std::uint64_t retries_sent() const;
 
   struct Shared;  // what the accept handlers on the workers need
 

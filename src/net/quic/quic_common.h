@@ -88,6 +88,10 @@ struct PathStorage {
   }
 };
 
+// When a server makes a client prove its address with a Retry round trip
+// before keeping any state for it (RFC 9000 section 8.1.2).
+enum class RetryPolicy { kNever, kAlways, kUnderLoad };
+
 // Transport limits of every connection on a listener.
 struct QuicSettings {
   std::uint64_t max_streams_bidi = 100;
@@ -98,6 +102,9 @@ struct QuicSettings {
   std::chrono::milliseconds idle_timeout{0};  // 0: none
   std::chrono::milliseconds keepalive{0};     // 0: no PINGs of our own
   std::chrono::milliseconds handshake_timeout{10000};
+  RetryPolicy retry = RetryPolicy::kUnderLoad;
+  // kUnderLoad: Retry once a worker has this many handshakes in progress.
+  std::size_t retry_threshold = 100;
 };
 
 }  // namespace triplex::net::quic

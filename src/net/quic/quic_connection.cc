@@ -141,9 +141,10 @@ ngtcp2_duration to_duration(std::chrono::milliseconds ms) {
 
 std::shared_ptr<QuicConnection> QuicConnection::accept(std::shared_ptr<QuicEndpoint> endpoint,
                                                        const ngtcp2_pkt_hd& hd,
-                                                       const PathStorage& path) {
+                                                       const PathStorage& path,
+                                                       const ngtcp2_cid* original_dcid) {
   std::shared_ptr<QuicConnection> conn(new QuicConnection(std::move(endpoint)));
-  if (!conn->init(hd, path)) return nullptr;
+  if (!conn->init(hd, path, original_dcid)) return nullptr;
   return conn;
 }
 
@@ -154,7 +155,8 @@ QuicConnection::~QuicConnection() {
   if (conn_ != nullptr) ngtcp2_conn_del(conn_);
 }
 
-bool QuicConnection::init(const ngtcp2_pkt_hd& hd, const PathStorage& path) {
+bool QuicConnection::init(const ngtcp2_pkt_hd& hd, const PathStorage& path,
+                          const ngtcp2_cid* original_dcid) {
   const QuicSettings& limits = endpoint_->config().settings;
   path_ = path;
 
@@ -168,7 +170,16 @@ bool QuicConnection::init(const ngtcp2_pkt_hd& hd, const PathStorage& path) {
   fill_transport_params(params);
   endpoint_->new_cid(scid, params.stateless_reset_token);
   params.stateless_reset_token_present = 1;
-  params.original_dcid = hd.dcid;
+  if (original_dcid != nullptr) {
+    // After a Retry: the client checks both IDs (RFC 9000 section 7.3), and
+    // its address counts as validated.
+    params.original_dcid = *original_dcid;
+    params.retry_scid = hd.dcid;
+    params.retry_scid_present = 1;
+    settings.token = hd.token;
+  } else {
+    params.original_dcid = hd.dcid;
+  }
 
   ngtcp2_callbacks callbacks = make_callbacks(false);
   PathStorage storage = path;
@@ -227,6 +238,10 @@ bool QuicConnection::init_client(const asio::ip::udp::endpoint& remote, QuicClie
   ngtcp2_settings_default(&settings);
   settings.initial_ts = now_ts();
   settings.handshake_timeout = to_duration(limits.handshake_timeout);
+  if (!params.initial_token.empty()) {  // ngtcp2 copies it
+    settings.token.base = reinterpret_cast<std::uint8_t*>(params.initial_token.data());
+    settings.token.len = params.initial_token.size();
+  }
 
   ngtcp2_transport_params local;
   fill_transport_params(local);
@@ -627,12 +642,20 @@ void QuicConnection::finish() {
 }
 
 void QuicConnection::notify_closed() {
+  end_handshake_count();
   if (app_notified_) return;
   app_notified_ = true;
   if (app_ != nullptr) app_->on_connection_closed();
 }
 
+void QuicConnection::end_handshake_count() {
+  if (!handshake_counted_) return;
+  handshake_counted_ = false;
+  endpoint_->handshake_ended();
+}
+
 int QuicConnection::on_handshake_completed() {
+  end_handshake_count();
   if (!client_) {
     // A ticket for resumption; a failure only costs the client a full handshake.
     tls_.send_session_ticket();

@@ -90,14 +90,21 @@ struct QuicClientParams {
   // Read to resume (and send 0-RTT), updated when the server issues a ticket.
   std::shared_ptr<QuicResumption> resumption;
   bool early_data = true;  // with a usable resumption, send requests as 0-RTT
+  // A token for the first Initial (as NEW_TOKEN would give); tests forge one.
+  std::string initial_token;
 };
 
 class QuicConnection final : public std::enable_shared_from_this<QuicConnection> {
  public:
   // A connection for an acceptable client Initial with header `hd` that
-  // arrived on `path`. Null when ngtcp2 or TLS cannot be set up.
+  // arrived on `path`; `original_dcid` when it came after our Retry (its
+  // token was valid). Null when ngtcp2 or TLS cannot be set up.
   static std::shared_ptr<QuicConnection> accept(std::shared_ptr<QuicEndpoint> endpoint,
-                                                const ngtcp2_pkt_hd& hd, const PathStorage& path);
+                                                const ngtcp2_pkt_hd& hd, const PathStorage& path,
+                                                const ngtcp2_cid* original_dcid);
+  // The endpoint counts this connection among handshakes in progress; it is
+  // told once the handshake ends either way.
+  void count_handshake() { handshake_counted_ = true; }
   // A client connection to `remote` over `endpoint` (which it then owns:
   // a client endpoint carries one connection). Null when ngtcp2 or TLS
   // cannot be set up. Set the application, then start().
@@ -160,7 +167,8 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   enum class State { kOpen, kClosing, kDraining, kClosed };
 
   explicit QuicConnection(std::shared_ptr<QuicEndpoint> endpoint);
-  bool init(const ngtcp2_pkt_hd& hd, const PathStorage& path);
+  bool init(const ngtcp2_pkt_hd& hd, const PathStorage& path, const ngtcp2_cid* original_dcid);
+  void end_handshake_count();
   bool init_client(const asio::ip::udp::endpoint& remote, QuicClientParams params);
   void fill_transport_params(ngtcp2_transport_params& params) const;
   // False when the socket is full (the packets are kept and sent first later).
@@ -186,6 +194,7 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   std::shared_ptr<QuicResumption> resumption_;  // client only
   std::shared_ptr<const QuicClientTlsContext> client_tls_;
   bool early_data_attempted_ = false;
+  bool handshake_counted_ = false;
   PathStorage path_;          // where the connection started
   std::vector<CidKey> cids_;  // every ID the endpoint routes to us
   ngtcp2_connection_close_error error_{};

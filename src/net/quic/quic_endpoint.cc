@@ -10,6 +10,7 @@
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <cerrno>
+#include <optional>
 
 #include "src/net/quic/quic_connection.h"
 
@@ -24,6 +25,8 @@ constexpr std::size_t kMaxResetsPerSecond = 100;
 // RFC 9000 section 14.1: clients pad Initials to 1200 bytes; smaller
 // datagrams never get a Version Negotiation.
 constexpr std::size_t kMinInitialSize = 1200;
+// A Retry token must come back within this (one round trip, with margin).
+constexpr ngtcp2_duration kRetryTokenLifetime = 10 * NGTCP2_SECONDS;
 
 void set_int_option(int fd, int level, int name, int value) {
   ::setsockopt(fd, level, name, &value, sizeof(value));
@@ -183,16 +186,73 @@ void QuicEndpoint::accept_initial(Datagram& datagram, const ngtcp2_pkt_hd& hd) {
     send_refusal(hd, datagram);
     return;
   }
-  auto conn = QuicConnection::accept(shared_from_this(), hd, datagram.path);
+  // A Retry token proves the client owns its address; NEW_TOKEN tokens are
+  // not issued here, so any other token counts as none.
+  std::optional<ngtcp2_cid> original_dcid;
+  if (hd.token.len > 0 && hd.token.base[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
+    ngtcp2_cid odcid;
+    const SocketAddress& remote = datagram.path.remote;
+    if (ngtcp2_crypto_verify_retry_token(&odcid, hd.token.base, hd.token.len,
+                                         config_->token_secret.data(), config_->token_secret.size(),
+                                         hd.version, remote.get(), remote.length, &hd.dcid,
+                                         kRetryTokenLifetime, now_ts()) != 0) {
+      send_refusal(hd, datagram, NGTCP2_INVALID_TOKEN);
+      return;
+    }
+    original_dcid = odcid;
+  } else if (retry_required()) {
+    send_retry(hd, datagram);
+    return;
+  }
+  auto conn = QuicConnection::accept(shared_from_this(), hd, datagram.path,
+                                     original_dcid ? &*original_dcid : nullptr);
   if (!conn) return;
   if (!on_accept_ || !on_accept_(conn)) {
     conn->abandon();
     send_refusal(hd, datagram);
     return;
   }
+  ++handshakes_;
+  conn->count_handshake();
   for (const auto& cid : conn->cids()) add_cid(cid, conn);
   conn->on_datagram(datagram.path, datagram.ecn, datagram.data, datagram.size);
   conn->write_packets();
+}
+
+bool QuicEndpoint::retry_required() const {
+  const QuicSettings& settings = config_->settings;
+  switch (settings.retry) {
+    case RetryPolicy::kNever:
+      return false;
+    case RetryPolicy::kAlways:
+      return true;
+    case RetryPolicy::kUnderLoad:
+      return handshakes_ >= settings.retry_threshold;
+  }
+  return false;
+}
+
+void QuicEndpoint::send_retry(const ngtcp2_pkt_hd& hd, Datagram& datagram) {
+  // Nothing is kept: the token carries the original DCID, sealed and bound
+  // to the client's address, and the client's next Initial brings it back.
+  ngtcp2_cid scid;
+  scid.datalen = kCidLength;
+  scid.data[0] = worker_;
+  random_bytes(scid.data + 1, kCidLength - 1);
+  std::array<std::uint8_t, NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN> token;
+  const SocketAddress& remote = datagram.path.remote;
+  ngtcp2_ssize token_size = ngtcp2_crypto_generate_retry_token(
+      token.data(), config_->token_secret.data(), config_->token_secret.size(), hd.version,
+      remote.get(), remote.length, &scid, &hd.dcid, now_ts());
+  if (token_size < 0) return;
+  std::array<std::uint8_t, NGTCP2_MAX_UDP_PAYLOAD_SIZE> packet;
+  ngtcp2_ssize n =
+      ngtcp2_crypto_write_retry(packet.data(), packet.size(), hd.version, &hd.scid, &scid, &hd.dcid,
+                                token.data(), static_cast<std::size_t>(token_size));
+  if (n <= 0) return;
+  ngtcp2_path path = datagram.path.view();
+  send(path, 0, packet.data(), static_cast<std::size_t>(n));
+  retries_sent_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void QuicEndpoint::send_version_negotiation(const ngtcp2_version_cid& vc, Datagram& datagram) {
@@ -236,13 +296,12 @@ void QuicEndpoint::send_stateless_reset(const ngtcp2_version_cid& vc, Datagram& 
   send(path, 0, packet.data(), static_cast<std::size_t>(n));
 }
 
-void QuicEndpoint::send_refusal(const ngtcp2_pkt_hd& hd, Datagram& datagram) {
-  // CONNECTION_CLOSE(CONNECTION_REFUSED) in an Initial, without any state;
-  // its keys derive from the client's first DCID.
+void QuicEndpoint::send_refusal(const ngtcp2_pkt_hd& hd, Datagram& datagram, std::uint64_t error) {
+  // CONNECTION_CLOSE in an Initial, without any state; its keys derive from
+  // the client's first DCID.
   std::array<std::uint8_t, NGTCP2_MAX_UDP_PAYLOAD_SIZE> packet;
-  ngtcp2_ssize n =
-      ngtcp2_crypto_write_connection_close(packet.data(), packet.size(), hd.version, &hd.scid,
-                                           &hd.dcid, NGTCP2_CONNECTION_REFUSED, nullptr, 0);
+  ngtcp2_ssize n = ngtcp2_crypto_write_connection_close(packet.data(), packet.size(), hd.version,
+                                                        &hd.scid, &hd.dcid, error, nullptr, 0);
   if (n <= 0) return;
   ngtcp2_path path = datagram.path.view();
   send(path, 0, packet.data(), static_cast<std::size_t>(n));

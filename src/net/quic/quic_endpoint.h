@@ -15,6 +15,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/udp.hpp>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <unordered_map>
@@ -37,6 +38,8 @@ class QuicEndpoint final : public std::enable_shared_from_this<QuicEndpoint> {
     // Stateless reset tokens are derived from it, so any worker (or a
     // restarted process with the same secret) can reset any connection.
     std::array<std::uint8_t, 32> reset_secret{};
+    // Retry tokens are sealed with it: any worker can check any token.
+    std::array<std::uint8_t, 32> token_secret{};
   };
   // Called for each new connection before its first packet is processed, to
   // attach the application. False refuses it (CONNECTION_REFUSED).
@@ -82,6 +85,10 @@ class QuicEndpoint final : public std::enable_shared_from_this<QuicEndpoint> {
   // A fresh connection ID of ours (worker byte, then random) and its token.
   void new_cid(ngtcp2_cid& cid, std::uint8_t* reset_token);
   const Config& config() const { return *config_; }
+  // A server connection's handshake ended (completed or failed).
+  void handshake_ended() { --handshakes_; }
+  // Thread-safe.
+  std::uint64_t retries_sent() const { return retries_sent_.load(std::memory_order_relaxed); }
   std::uint8_t worker() const { return worker_; }
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
@@ -101,9 +108,13 @@ class QuicEndpoint final : public std::enable_shared_from_this<QuicEndpoint> {
   void on_datagram(Datagram& datagram, bool handed_over);
   bool hand_over(const ngtcp2_version_cid& vc, const Datagram& datagram);
   void accept_initial(Datagram& datagram, const ngtcp2_pkt_hd& hd);
+  bool retry_required() const;
+  void send_retry(const ngtcp2_pkt_hd& hd, Datagram& datagram);
   void send_version_negotiation(const ngtcp2_version_cid& vc, Datagram& datagram);
   void send_stateless_reset(const ngtcp2_version_cid& vc, Datagram& datagram);
-  void send_refusal(const ngtcp2_pkt_hd& hd, Datagram& datagram);
+  // CONNECTION_CLOSE with a transport error, without any connection state.
+  void send_refusal(const ngtcp2_pkt_hd& hd, Datagram& datagram,
+                    std::uint64_t error = NGTCP2_CONNECTION_REFUSED);
   void reset_token(const ngtcp2_cid& cid, std::uint8_t* token) const;
   void set_ecn(std::uint8_t ecn);
   void flush_writable();
@@ -126,6 +137,8 @@ class QuicEndpoint final : public std::enable_shared_from_this<QuicEndpoint> {
   // Stateless resets are rate-limited: at most this many per second.
   std::size_t resets_this_second_ = 0;
   ngtcp2_tstamp reset_window_start_ = 0;
+  std::size_t handshakes_ = 0;  // server connections still in their handshake
+  std::atomic<std::uint64_t> retries_sent_{0};
 };
 
 }  // namespace triplex::net::quic

@@ -21,6 +21,7 @@
 #include "src/rpc/call_dispatcher.h"
 #include "src/rpc/protocol_connect.h"
 #include "tests/support/test_pki.h"
+#include "tests/unit/h3/h3_client_support.h"
 #include "tests/unit/h3/h3_test_support.h"
 
 namespace triplex::http::testing {
@@ -30,90 +31,6 @@ using net::quic::QuicClientParams;
 using net::quic::QuicClientTlsContext;
 using net::quic::QuicClientTlsOptions;
 using net::quic::QuicResumption;
-
-// Drives `io` from the test thread until `done()` or the timeout; false on timeout.
-template <typename Done>
-bool run_until(asio::io_context& io, Done done, std::chrono::milliseconds timeout = 10000ms) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  io.restart();
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    io.run_one_for(20ms);
-  }
-  return true;
-}
-
-// Runs `task` to completion on `io`; rethrows what it threw.
-template <typename T>
-T run(asio::io_context& io, asio::awaitable<T> task) {
-  struct Outcome {
-    std::optional<T> value;
-    std::exception_ptr error;
-    bool done = false;
-  };
-  auto outcome = std::make_shared<Outcome>();
-  asio::co_spawn(io, std::move(task), [outcome](std::exception_ptr e, T value) {
-    outcome->error = e;
-    if (!e) outcome->value = std::move(value);
-    outcome->done = true;
-  });
-  if (!run_until(io, [&] { return outcome->done; })) throw std::runtime_error("timed out");
-  if (outcome->error) std::rethrow_exception(outcome->error);
-  return std::move(*outcome->value);
-}
-
-struct Reply {
-  int status = 0;
-  Headers headers;
-  std::string body;
-  Headers trailers;
-  bool early = false;  // went out as 0-RTT and the server took it so
-};
-
-RequestHead request(std::string method, std::string path) {
-  RequestHead head;
-  head.method = std::move(method);
-  head.scheme = "https";
-  head.authority = "localhost";
-  head.path = std::move(path);
-  return head;
-}
-
-// Sends `body` on an opened exchange and reads the whole response.
-asio::awaitable<Reply> complete(std::shared_ptr<ClientExchange> exchange, std::string body) {
-  if (!body.empty()) {
-    co_await exchange->write(std::move(body));
-    exchange->finish();
-  }
-  Reply reply;
-  ResponseHead response = co_await exchange->read_head();
-  reply.status = response.status;
-  reply.headers = std::move(response.headers);
-  while (co_await exchange->read(reply.body)) {
-  }
-  reply.trailers = exchange->trailers();
-  reply.early = exchange->sent_as_early_data();
-  co_return reply;
-}
-
-// Opens the request at once (not when the task first runs), so that right
-// after connect() it joins the first flight, as 0-RTT when resuming.
-asio::awaitable<Reply> fetch(const std::shared_ptr<Http3ClientConnection>& connection,
-                             RequestHead head, std::string body = {}) {
-  bool end_stream = body.empty();
-  return complete(connection->open(std::move(head), end_stream), std::move(body));
-}
-
-QuicClientParams client_params(std::shared_ptr<QuicResumption> resumption = nullptr,
-                               bool insecure = true) {
-  QuicClientTlsOptions tls;
-  tls.insecure = insecure;
-  QuicClientParams params;
-  params.tls = std::make_shared<const QuicClientTlsContext>(tls);
-  params.server_name = "localhost";
-  params.resumption = std::move(resumption);
-  return params;
-}
 
 class Http3ClientTest : public ::testing::Test {
  protected:
