@@ -32,12 +32,16 @@ constexpr const char* kService = "/grpc.testing.TestService/";
 // A TLS server (self-signed) on TCP and UDP, on a background thread.
 class InteropServer {
  public:
-  InteropServer() : server_(options()) {
+  explicit InteropServer(std::chrono::milliseconds drain_timeout = 2000ms)
+      : server_(options(drain_timeout)) {
     server_.add_service(std::make_shared<interop::TestServiceImpl>());
     server_.start();
     thread_ = std::thread([this] { server_.wait(); });
   }
-  ~InteropServer() {
+  ~InteropServer() { stop(); }
+  // Shuts down gracefully: in-flight calls get the drain timeout to end.
+  void stop() {
+    if (!thread_.joinable()) return;
     server_.shutdown();
     thread_.join();
   }
@@ -46,14 +50,14 @@ class InteropServer {
   }
 
  private:
-  static ServerOptions options() {
+  static ServerOptions options(std::chrono::milliseconds drain_timeout) {
     ServerOptions o;
     o.listen = {"127.0.0.1:0"};
     o.tls = true;
     o.tls_options.self_signed = true;
     o.handle_signals = false;
     o.workers = 1;
-    o.connection.drain_timeout = 2000ms;
+    o.connection.drain_timeout = drain_timeout;
     return o;
   }
   Server server_;
@@ -162,6 +166,44 @@ TEST_P(ChannelTest, ServerStreaming) {
   Status s = run(io_, task());
   ASSERT_TRUE(s.ok()) << s.to_string();
   EXPECT_EQ(sizes, (std::vector<std::size_t>{10, 20000, 3}));
+}
+
+// Cancels a server-streaming call whose handler sleeps (after one response,
+// or before any): the call ends as CANCELLED, and its stream no longer holds
+// the server's graceful shutdown, which would otherwise wait for the 10 s
+// drain timeout. (The handler's own cancellation is checked per HTTP version
+// in the HTTP/2 and HTTP/3 client tests.)
+TEST_P(ChannelTest, CancelEndsTheServersHandler) {
+  for (bool read_first : {true, false}) {
+    InteropServer server(10s);
+    ChannelOptions options;
+    options.protocol = GetParam().protocol;
+    options.http_version = GetParam().version;
+    options.tls.insecure = true;
+    auto ch = Channel::create(io_, server.url(), options);
+    auto call = ch->call(method("StreamingOutputCall", RpcKind::kServerStreaming));
+    StreamingOutputCallRequest req;
+    if (read_first) req.add_response_parameters()->set_size(10);
+    req.add_response_parameters()->set_interval_us(10'000'000);  // the handler sleeps
+    auto task = [&]() -> asio::awaitable<Status> {
+      co_await call->write(req);
+      co_await call->writes_done();
+      StreamingOutputCallResponse resp;
+      if (read_first) co_await call->read(resp);
+      call->cancel();
+      co_return co_await call->finish();
+    };
+    Status s = run(io_, task());
+    EXPECT_EQ(s.code, Code::kCancelled) << s.to_string();
+    // Let the cancellation reach the server. The connection stays open, so
+    // only the stream's reset can have ended the handler.
+    auto until = std::chrono::steady_clock::now() + 200ms;
+    io_.restart();
+    while (std::chrono::steady_clock::now() < until) io_.run_one_for(20ms);
+    auto started = std::chrono::steady_clock::now();
+    server.stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s) << "read first: " << read_first;
+  }
 }
 
 TEST_P(ChannelTest, ClientStreaming) {
