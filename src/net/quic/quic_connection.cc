@@ -532,12 +532,11 @@ void QuicConnection::write_packets() {
 void QuicConnection::arm_timer() {
   if (state_ != State::kOpen) return;
   ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn_);
-  if (expiry == armed_expiry_) return;
+  // ngtcp2's expiry moves with nearly every packet sent. A timer already
+  // due no later is kept: firing early costs one look at ngtcp2 (which
+  // re-arms for the real expiry), re-arming costs a timerfd update each time.
+  if (expiry >= armed_expiry_) return;
   armed_expiry_ = expiry;
-  if (expiry == UINT64_MAX) {
-    timer_.cancel();
-    return;
-  }
   timer_.expires_at(to_time_point(expiry));
   wait_timer();
 }

@@ -203,8 +203,7 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   bool app_notified_ = false;
   asio::steady_timer timer_;
   std::uint64_t timer_generation_ = 0;
-  // The expiry the timer waits for (UINT64_MAX: none): re-arming for the
-  // same instant after every packet would cost a timerfd update each time.
+  // The expiry the timer waits for (UINT64_MAX: none).
   ngtcp2_tstamp armed_expiry_ = UINT64_MAX;
   bool write_posted_ = false;
   std::vector<std::uint8_t> send_buffer_;
