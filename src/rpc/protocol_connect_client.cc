@@ -67,7 +67,7 @@ void ConnectClientTransport::open_get(const std::string& message) {
   exchange_ = open_(std::move(head), true);
 }
 
-void ConnectClientTransport::open_streaming() {
+void ConnectClientTransport::open_streaming(std::optional<std::size_t> content_length) {
   http::RequestHead head = base_head("POST", spec_.path);
   head.headers.add("content-type", content_type());
   head.headers.add("connect-protocol-version", "1");
@@ -76,6 +76,7 @@ void ConnectClientTransport::open_streaming() {
     head.headers.add("connect-content-encoding", spec_.compressor->name());
   }
   head.headers.add("connect-accept-encoding", wire::supported_encodings());
+  if (content_length) head.headers.add("content-length", std::to_string(*content_length));
   exchange_ = open_(std::move(head), false);
 }
 
@@ -90,11 +91,14 @@ asio::awaitable<bool> ConnectClientTransport::send(std::string message) {
     frame = open_unary(message);
     if (frame.empty()) co_return true;  // GET, or an empty message: all sent
   } else {
-    if (exchange_ == nullptr) open_streaming();
     std::string compressed;
     bool compress = maybe_compress(spec_.compressor, message, compressed);
     wire::append_envelope(frame, compress ? wire::kFlagCompressed : 0,
                           compress ? compressed : message);
+    if (exchange_ == nullptr) {
+      bool one_message = spec_.kind == RpcKind::kServerStreaming;
+      open_streaming(one_message ? std::optional<std::size_t>(frame.size()) : std::nullopt);
+    }
   }
   try {
     co_await exchange_->write(std::move(frame));

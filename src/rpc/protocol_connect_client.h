@@ -29,7 +29,8 @@ class ConnectClientTransport final : public ClientTransportBase {
   // Opens a POST (returning the body still to send) or a GET.
   std::string open_unary(const std::string& message);
   void open_get(const std::string& message);
-  void open_streaming();
+  // content_length: the whole body's size, when the call sends one message.
+  void open_streaming(std::optional<std::size_t> content_length = std::nullopt);
   asio::awaitable<std::optional<std::string>> receive_unary();
   asio::awaitable<std::optional<std::string>> receive_streaming();
   // The whole body, within the receive limit.

@@ -36,7 +36,7 @@ http::Headers parse_trailer_block(std::string_view block) {
 GrpcClientTransport::GrpcClientTransport(ClientCallSpec spec, ExchangeOpener open, bool web)
     : ClientTransportBase(std::move(spec), std::move(open)), web_(web) {}
 
-void GrpcClientTransport::open_exchange() {
+void GrpcClientTransport::open_exchange(std::optional<std::size_t> content_length) {
   http::RequestHead head = base_head("POST", spec_.path);
   std::string type = web_ ? "application/grpc-web" : "application/grpc";
   if (spec_.codec == Codec::kJson) type += "+json";
@@ -50,17 +50,21 @@ void GrpcClientTransport::open_exchange() {
   if (spec_.timeout) head.headers.add("grpc-timeout", wire::format_grpc_timeout(*spec_.timeout));
   if (spec_.compressor != nullptr) head.headers.add("grpc-encoding", spec_.compressor->name());
   head.headers.add("grpc-accept-encoding", wire::supported_encodings());
+  if (content_length) head.headers.add("content-length", std::to_string(*content_length));
   exchange_ = open_(std::move(head), false);
 }
 
 asio::awaitable<bool> GrpcClientTransport::send(std::string message) {
   if (done()) co_return false;
-  if (exchange_ == nullptr) open_exchange();
   std::string compressed;
   bool compress = maybe_compress(spec_.compressor, message, compressed);
   std::string frame;
   wire::append_envelope(frame, compress ? wire::kFlagCompressed : 0,
                         compress ? compressed : message);
+  if (exchange_ == nullptr) {
+    bool one_message = spec_.kind == RpcKind::kUnary || spec_.kind == RpcKind::kServerStreaming;
+    open_exchange(one_message ? std::optional<std::size_t>(frame.size()) : std::nullopt);
+  }
   try {
     co_await exchange_->write(std::move(frame));
   } catch (const http::ExchangeReset&) {

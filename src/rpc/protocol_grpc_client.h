@@ -23,7 +23,8 @@ class GrpcClientTransport final : public ClientTransportBase {
   asio::awaitable<std::optional<std::string>> receive() override;
 
  private:
-  void open_exchange();
+  // content_length: the whole body's size, when the call sends one message.
+  void open_exchange(std::optional<std::size_t> content_length = std::nullopt);
   // False when the head already ended the call (Trailers-Only, not gRPC).
   bool on_head(const http::ResponseHead& head);
   // The status and trailing metadata in `fields` end the call.
