@@ -193,7 +193,7 @@ int Http3ServerConnection::on_end_headers(std::int64_t id, bool fin) {
   if (s == nullptr || s->dispatched) return 0;
   s->dispatched = true;
   if (!quic_->handshake_completed()) s->mark_early_data();  // 0-RTT: maybe a replay
-  if (fin) s->on_request_end();
+  if (fin) on_request_end(*s);
   if (s->headers_too_large) {
     ResponseHead head;
     head.status = 431;
@@ -220,14 +220,31 @@ int Http3ServerConnection::on_deferred_consume(std::int64_t id, std::size_t size
 }
 
 int Http3ServerConnection::on_end_stream(std::int64_t id) {
-  if (Http3Stream* s = find_stream(id)) s->on_request_end();
+  if (Http3Stream* s = find_stream(id)) on_request_end(*s);
   return 0;
+}
+
+void Http3ServerConnection::on_request_end(Http3Stream& s) {
+  s.on_request_end();
+  if (s.response_written) release_slot(s);
+}
+
+void Http3ServerConnection::release_slot(Http3Stream& s) {
+  // The request is in and the response is all with QUIC: the client may
+  // open another stream now. Waiting for the stream's full close would tie
+  // the stream limit to the client's acknowledgements (an ACK delay per
+  // request), which starves clients that keep the limit busy.
+  if (s.slot_released || closed_) return;
+  s.slot_released = true;
+  ngtcp2_conn_extend_max_streams_bidi(quic_->native(), 1);
 }
 
 int Http3ServerConnection::on_h3_stream_close(std::int64_t id, std::uint64_t app_error_code) {
   auto it = streams_.find(id);
+  bool released = false;
   if (it != streams_.end()) {
     auto stream = std::move(it->second);
+    released = stream->slot_released;
     streams_.erase(it);
     // Body bytes nobody read still hold connection-level credit.
     if (!closed_) ngtcp2_conn_extend_max_offset(quic_->native(), stream->unconsumed());
@@ -235,7 +252,7 @@ int Http3ServerConnection::on_h3_stream_close(std::int64_t id, std::uint64_t app
     stream->detach();
   }
   if (is_client_bidi(id) && !closed_) {
-    ngtcp2_conn_extend_max_streams_bidi(quic_->native(), 1);
+    if (!released) ngtcp2_conn_extend_max_streams_bidi(quic_->native(), 1);
     if (streams_.empty()) update_keepalive();
   }
   maybe_close_drained();
@@ -266,7 +283,10 @@ void Http3ServerConnection::on_stream_fin_written(std::int64_t id) {
   if (s == nullptr) return;
   s->response_written = true;
   maybe_close_drained();
-  if (s->request_ended()) return;
+  if (s->request_ended()) {
+    release_slot(*s);
+    return;
+  }
   // A complete response before the complete request (an early error, or a
   // handler that did not need the body): ask the client to stop sending,
   // without error (RFC 9114 section 4.1). Not now: ngtcp2 is assembling a

@@ -48,6 +48,9 @@ class Http3ServerConnection final : public ServerConnection,
   int on_body(std::int64_t id, const std::uint8_t* data, std::size_t size);
   int on_deferred_consume(std::int64_t id, std::size_t size);
   int on_end_stream(std::int64_t id);
+  void on_request_end(Http3Stream& s);
+  // Gives the stream's place in the peer's stream limit back (once).
+  void release_slot(Http3Stream& s);
   int on_h3_stream_close(std::int64_t id, std::uint64_t app_error_code);
 
   // net::quic::QuicApplication (the stream plumbing is Http3Session's).

@@ -48,6 +48,7 @@ class Http3Stream final : public Exchange, public std::enable_shared_from_this<H
   bool headers_too_large = false;
   bool dispatched = false;
   bool response_written = false;  // every response byte and the FIN went to QUIC
+  bool slot_released = false;     // counted back into the peer's stream limit
   void on_data(const std::uint8_t* data, std::size_t size);
   void on_request_end();
   // The peer reset its side (RESET_STREAM) or asked us to stop (STOP_SENDING).

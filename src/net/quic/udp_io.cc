@@ -16,6 +16,7 @@ namespace {
 constexpr std::size_t kReceiveBatch = 16;
 constexpr std::size_t kMaxDatagram = 65536;
 constexpr std::size_t kMaxGsoSegments = 64;
+constexpr int kSocketBuffer = 4 << 20;
 // An IPv6 datagram's payload less the UDP header.
 constexpr std::size_t kMaxGsoBytes = 65535 - 8;
 
@@ -85,6 +86,13 @@ bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 }  // namespace
 
 UdpFeatures enable_offloads(int fd) {
+  // Bursts of requests (hundreds of streams opening at once) and of
+  // acknowledgements overflow the default 208 KiB buffers, and every
+  // datagram lost there costs a retransmission timeout. The kernel caps the
+  // request at net.core.rmem_max / wmem_max.
+  int buffer = kSocketBuffer;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof(buffer));
   UdpFeatures features;
   if (!disabled_by_environment("TRIPLEX_QUIC_NO_GSO")) {
     int value = 0;

@@ -25,7 +25,8 @@ struct UdpFeatures {
   bool gro = false;
 };
 
-// Turns on GRO when the kernel allows it and checks for GSO.
+// Sizes the socket's buffers for bursts, turns on GRO when the kernel
+// allows it and checks for GSO.
 UdpFeatures enable_offloads(int fd);
 
 // Packets of `packet_size` in one send at most: the kernel takes 64
