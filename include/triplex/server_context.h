@@ -56,6 +56,9 @@ class ServerContext {
   virtual asio::awaitable<void> write_message(const google::protobuf::Message& message) = 0;
   // Sends response headers now rather than with the first message.
   virtual void send_headers() = 0;
+  // The request message read last arrived compressed (a compressed gRPC or
+  // Connect envelope, or a Connect unary body with a content encoding).
+  virtual bool request_compressed() const { return false; }
 };
 
 }  // namespace triplex

@@ -47,6 +47,17 @@ Status requested_status(const EchoStatus& echo) {
   return Status(code, echo.message(), wire::serialize_rpc_status(rpc));
 }
 
+// The interop cases' expect_compressed: the client says whether this
+// message should have arrived compressed; a mismatch is INVALID_ARGUMENT.
+template <typename Request>
+Status check_compression(const ServerContext& context, const Request& request) {
+  if (!request.has_expect_compressed()) return Status();
+  bool expected = request.expect_compressed().value();
+  if (expected == context.request_compressed()) return Status();
+  return Status(Code::kInvalidArgument, expected ? "expected a compressed request message"
+                                                 : "expected an uncompressed request message");
+}
+
 asio::awaitable<void> sleep_us(std::int32_t micros) {
   if (micros <= 0) co_return;
   asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::microseconds(micros));
@@ -85,6 +96,7 @@ asio::awaitable<Status> TestServiceImpl::UnaryCall(ServerContext& context,
                                                    const SimpleRequest& request,
                                                    SimpleResponse& response) {
   echo_metadata(context);
+  if (Status s = check_compression(context, request); !s.ok()) co_return s;
   if (request.has_response_status() && request.response_status().code() != 0) {
     co_return requested_status(request.response_status());
   }
@@ -114,7 +126,10 @@ asio::awaitable<Status> TestServiceImpl::StreamingInputCall(
   echo_metadata(context);
   std::int64_t total = 0;
   StreamingInputCallRequest request;
-  while (co_await reader.read(request)) total += request.payload().body().size();
+  while (co_await reader.read(request)) {
+    if (Status s = check_compression(context, request); !s.ok()) co_return s;
+    total += request.payload().body().size();
+  }
   response.set_aggregated_payload_size(static_cast<std::int32_t>(total));
   co_return Status();
 }

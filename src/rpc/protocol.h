@@ -52,6 +52,11 @@ class ServerTransport {
   // Ends the call (Trailers-Only when nothing was sent). Idempotent.
   virtual void finish(const Status& status, const Metadata& headers, const Metadata& trailers) = 0;
   virtual http::Exchange& exchange() = 0;
+  // The message read() returned last arrived compressed.
+  bool last_read_compressed() const { return last_read_compressed_; }
+
+ protected:
+  bool last_read_compressed_ = false;
 };
 
 class ServerProtocol {

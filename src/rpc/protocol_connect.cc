@@ -102,6 +102,7 @@ class ConnectTransportBase : public ServerTransport {
   }
 
   std::string decompress(std::string payload) {
+    last_read_compressed_ = request_compressor_ != nullptr;
     if (request_compressor_ == nullptr) return payload;
     return decompress_message(*request_compressor_, payload, limits_.max_receive_message_size,
                               Code::kInvalidArgument);
@@ -326,7 +327,10 @@ class ConnectStreamTransport final : public ConnectTransportBase {
     if (envelope.flags & ~wire::kFlagCompressed) {
       throw Error(Code::kInvalidArgument, "unexpected message flags from the client");
     }
-    if (!(envelope.flags & wire::kFlagCompressed)) return std::move(envelope.payload);
+    if (!(envelope.flags & wire::kFlagCompressed)) {
+      last_read_compressed_ = false;
+      return std::move(envelope.payload);
+    }
     if (request_compressor_ == nullptr) {
       throw Error(Code::kInternal, "compressed message without connect-content-encoding");
     }

@@ -178,7 +178,8 @@ class GrpcTransport final : public ServerTransport {
     if (envelope.flags & ~wire::kFlagCompressed) {
       throw Error(Code::kInternal, "unknown gRPC message flags");
     }
-    if (!(envelope.flags & wire::kFlagCompressed)) return std::move(envelope.payload);
+    last_read_compressed_ = (envelope.flags & wire::kFlagCompressed) != 0;
+    if (!last_read_compressed_) return std::move(envelope.payload);
     if (request_compressor_ == nullptr) {
       throw Error(Code::kInternal, "compressed message without grpc-encoding");
     }

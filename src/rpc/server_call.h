@@ -26,6 +26,7 @@ class ServerCall final : public ServerContext, public std::enable_shared_from_th
   asio::awaitable<bool> read_message(google::protobuf::Message& message) override;
   asio::awaitable<void> write_message(const google::protobuf::Message& message) override;
   void send_headers() override;
+  bool request_compressed() const override { return transport_->last_read_compressed(); }
 
   // Raw payload I/O (the gateway and generic handlers use these directly).
   asio::awaitable<std::optional<std::string>> read_payload();
