@@ -6,65 +6,20 @@
 #include <cctype>
 #include <vector>
 
+#include "src/http/h1/http1_syntax.h"
+
 namespace triplex::http {
 namespace {
 
 constexpr std::size_t kMaxChunkLine = 4096;  // size plus extensions; nobody needs more
 
-bool is_tchar(unsigned char c) {
-  if (c >= '0' && c <= '9') return true;
-  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-bool is_ws(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-// Comma-separated list elements, OWS trimmed, parameters (";q=...") cut off.
-std::vector<std::string_view> list_tokens(std::string_view value) {
-  std::vector<std::string_view> out;
-  while (true) {
-    auto comma = value.find(',');
-    auto item = value.substr(0, comma);
-    item = trim(item.substr(0, item.find(';')));
-    if (!item.empty()) out.push_back(item);
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return out;
-}
-
-bool has_token(const Headers& headers, std::string_view name, std::string_view token) {
-  for (const auto& h : headers) {
-    if (h.name != name) continue;
-    for (auto t : list_tokens(h.value)) {
-      if (iequals(t, token)) return true;
-    }
-  }
-  return false;
-}
-
-bool parse_decimal(std::string_view s, std::uint64_t& out) {
-  if (s.empty() || s.size() > 18) return false;
-  out = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    out = out * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return true;
-}
+using h1syntax::has_token;
+using h1syntax::iequals;
+using h1syntax::is_tchar;
+using h1syntax::is_ws;
+using h1syntax::list_tokens;
+using h1syntax::parse_decimal;
+using h1syntax::trim;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -1,6 +1,7 @@
 #pragma once
 // Small HTTP/1.1 grammar helpers (RFC 9110 section 5.6) shared by the
-// client's request writer and response parser.
+// server's request parser and the client's request writer and response
+// parser.
 //
 // Concurrency: pure functions.
 #include <algorithm>
