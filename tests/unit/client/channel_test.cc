@@ -13,6 +13,7 @@
 
 #include "grpc/testing/messages.pb.h"
 #include "src/interop/test_service.h"
+#include "tests/support/background_server.h"
 #include "triplex/client.h"
 #include "triplex/server.h"
 
@@ -29,59 +30,12 @@ using grpc::testing::StreamingOutputCallResponse;
 
 constexpr const char* kService = "/grpc.testing.TestService/";
 
-// A TLS server (self-signed) on TCP and UDP, on a background thread.
-class InteropServer {
+// The interop TestService on a background server.
+class InteropServer : public BackgroundServer {
  public:
   explicit InteropServer(std::chrono::milliseconds drain_timeout = 2000ms)
-      : server_(options(drain_timeout)) {
-    server_.add_service(std::make_shared<interop::TestServiceImpl>());
-    server_.start();
-    thread_ = std::thread([this] { server_.wait(); });
-  }
-  ~InteropServer() { stop(); }
-  // Shuts down gracefully: in-flight calls get the drain timeout to end.
-  void stop() {
-    if (!thread_.joinable()) return;
-    server_.shutdown();
-    thread_.join();
-  }
-  std::string url() const {
-    return "https://localhost:" + std::to_string(server_.listening_port());
-  }
-
- private:
-  static ServerOptions options(std::chrono::milliseconds drain_timeout) {
-    ServerOptions o;
-    o.listen = {"127.0.0.1:0"};
-    o.tls = true;
-    o.tls_options.self_signed = true;
-    o.handle_signals = false;
-    o.workers = 1;
-    o.connection.drain_timeout = drain_timeout;
-    return o;
-  }
-  Server server_;
-  std::thread thread_;
+      : BackgroundServer({std::make_shared<interop::TestServiceImpl>()}, drain_timeout) {}
 };
-
-// Runs `task` on `io` from the test thread.
-template <typename T>
-T run(asio::io_context& io, asio::awaitable<T> task) {
-  std::optional<T> result;
-  std::exception_ptr error;
-  bool done = false;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-    error = e;
-    if (!e) result = std::move(value);
-    done = true;
-  });
-  io.restart();
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!done && std::chrono::steady_clock::now() < deadline) io.run_one_for(20ms);
-  if (!done) throw std::runtime_error("timed out");
-  if (error) std::rethrow_exception(error);
-  return std::move(*result);
-}
 
 struct Variant {
   RpcProtocol protocol;

@@ -14,6 +14,7 @@
 #include "examples/eliza/eliza_service.h"
 #include "grpc/testing/test.triplex.h"
 #include "src/interop/test_service.h"
+#include "tests/support/background_server.h"
 #include "triplex/server.h"
 
 namespace triplex::testing {
@@ -29,57 +30,13 @@ using grpc::testing::StreamingOutputCallResponse;
 using TestService = grpc::testing::triplex_rpc::TestService;
 using ElizaService = connectrpc::eliza::v1::triplex_rpc::ElizaService;
 
-// TestService and ElizaService over TLS (self-signed) on TCP and UDP, on a
-// background thread.
-class StubServer {
+// TestService and ElizaService on a background server.
+class StubServer : public BackgroundServer {
  public:
-  StubServer() : server_(options()) {
-    server_.add_service(std::make_shared<interop::TestServiceImpl>());
-    server_.add_service(std::make_shared<eliza::ElizaServiceImpl>());
-    server_.start();
-    thread_ = std::thread([this] { server_.wait(); });
-  }
-  ~StubServer() {
-    server_.shutdown();
-    thread_.join();
-  }
-  std::string url() const {
-    return "https://localhost:" + std::to_string(server_.listening_port());
-  }
-
- private:
-  static ServerOptions options() {
-    ServerOptions o;
-    o.listen = {"127.0.0.1:0"};
-    o.tls = true;
-    o.tls_options.self_signed = true;
-    o.handle_signals = false;
-    o.workers = 1;
-    o.connection.drain_timeout = 2000ms;
-    return o;
-  }
-  Server server_;
-  std::thread thread_;
+  StubServer()
+      : BackgroundServer({std::make_shared<interop::TestServiceImpl>(),
+                          std::make_shared<eliza::ElizaServiceImpl>()}) {}
 };
-
-// Runs `task` on `io` from the test thread.
-template <typename T>
-T run(asio::io_context& io, asio::awaitable<T> task) {
-  std::optional<T> result;
-  std::exception_ptr error;
-  bool done = false;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-    error = e;
-    if (!e) result = std::move(value);
-    done = true;
-  });
-  io.restart();
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!done && std::chrono::steady_clock::now() < deadline) io.run_one_for(20ms);
-  if (!done) throw std::runtime_error("timed out");
-  if (error) std::rethrow_exception(error);
-  return std::move(*result);
-}
 
 ChannelOptions options_for(RpcProtocol protocol, HttpVersion version) {
   ChannelOptions o;
