@@ -17,69 +17,9 @@
 
 namespace triplex::http::testing {
 
-// --- Probe ----------------------------------------------------------------------------------
-
-void Probe::add(std::string event) {
-  std::lock_guard lock(mutex_);
-  events_.push_back(std::move(event));
-  cv_.notify_all();
-}
-
-bool Probe::wait_for(const std::string& event, std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mutex_);
-  return cv_.wait_for(lock, timeout, [&] { return contains_locked(event); });
-}
-
-bool Probe::contains(const std::string& event) {
-  std::lock_guard lock(mutex_);
-  return contains_locked(event);
-}
-
-std::vector<std::string> Probe::events() {
-  std::lock_guard lock(mutex_);
-  return events_;
-}
-
-bool Probe::contains_locked(const std::string& event) const {
-  for (const auto& e : events_) {
-    if (e == event) return true;
-  }
-  return false;
-}
-
-std::size_t query_number(const std::string& path, const std::string& key) {
-  auto q = path.find('?');
-  if (q == std::string::npos) return 0;
-  std::string query = "&" + path.substr(q + 1);
-  auto at = query.find("&" + key + "=");
-  if (at == std::string::npos) return 0;
-  return std::strtoul(query.c_str() + at + key.size() + 2, nullptr, 10);
-}
-
 // --- the test application -------------------------------------------------------------------
 
 namespace {
-
-constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, d);
-  co_await timer.async_wait(kNoThrow);
-}
-
-asio::awaitable<std::string> read_all(Exchange& ex) {
-  std::string body;
-  while (co_await ex.read(body)) {
-  }
-  co_return body;
-}
-
-ResponseHead head_with(int status, std::initializer_list<std::pair<const char*, std::string>> f) {
-  ResponseHead head;
-  head.status = status;
-  for (const auto& [name, value] : f) head.headers.add(name, value);
-  return head;
-}
 
 asio::awaitable<void> echo_with_trailer(Exchange& ex) {
   std::string body = co_await read_all(ex);

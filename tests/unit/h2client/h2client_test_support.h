@@ -28,32 +28,19 @@
 #include "src/net/tcp_listener.h"
 #include "src/net/tls_context.h"
 #include "src/net/worker_pool.h"
+#include "tests/support/exchange_test_kit.h"
 
 namespace triplex::http::testing {
 
 using namespace std::chrono_literals;
 
 // What handlers report to the test thread. Thread-safe.
-class Probe {
+class Probe : public EventLog {
  public:
-  void add(std::string event);
-  bool wait_for(const std::string& event, std::chrono::milliseconds timeout = 5000ms);
-  bool contains(const std::string& event);
-  std::vector<std::string> events();
-
   std::atomic<std::size_t> written{0};  // bytes /big's write() calls returned for
   std::atomic<int> in_flight{0};        // /sleep handlers running
   std::atomic<int> max_in_flight{0};
-
- private:
-  bool contains_locked(const std::string& event) const;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<std::string> events_;
 };
-
-// Query parameter `key` of a path as a number (0 when absent).
-std::size_t query_number(const std::string& path, const std::string& key);
 
 // The test application: behaviour by path (see the .cc for the list).
 ExchangeHandler make_handler(std::shared_ptr<Probe> probe);
