@@ -1,8 +1,7 @@
 #pragma once
 // Test scaffolding for client tests: a triplex Server with the given
 // services over TLS (self-signed) on TCP and UDP of one free loopback port,
-// running on a background thread, and run(), which drives a coroutine to
-// completion on an io_context from the test thread.
+// running on a background thread (and, from io_driver.h, run()).
 //
 // Concurrency: the server runs on its own threads; construct, stop and
 // destroy it from the test thread.
@@ -17,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/io_driver.h"
 #include "triplex/server.h"
 
 namespace triplex::testing {
@@ -58,27 +58,5 @@ class BackgroundServer {
   Server server_;
   std::thread thread_;
 };
-
-// Runs `task` on `io` from the test thread; rethrows what it threw. Gives
-// up (throws) after 20 s.
-template <typename T>
-T run(asio::io_context& io, asio::awaitable<T> task) {
-  std::optional<T> result;
-  std::exception_ptr error;
-  bool done = false;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-    error = e;
-    if (!e) result = std::move(value);
-    done = true;
-  });
-  io.restart();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!done && std::chrono::steady_clock::now() < deadline) {
-    io.run_one_for(std::chrono::milliseconds(20));
-  }
-  if (!done) throw std::runtime_error("timed out");
-  if (error) std::rethrow_exception(error);
-  return std::move(*result);
-}
 
 }  // namespace triplex::testing

@@ -53,12 +53,6 @@ asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor,
 
 }  // namespace
 
-void run_for(asio::io_context& io, std::chrono::milliseconds duration) {
-  auto deadline = std::chrono::steady_clock::now() + duration;
-  run_until(
-      io, [&] { return std::chrono::steady_clock::now() >= deadline; }, duration + 1000ms);
-}
-
 std::string Reply::header(std::string_view name) const {
   const std::string* v = headers.find(name);
   return v ? *v : std::string();

@@ -29,6 +29,7 @@
 #include "src/net/tls_context.h"
 #include "src/net/worker_pool.h"
 #include "tests/support/exchange_test_kit.h"
+#include "tests/support/io_driver.h"
 
 namespace triplex::http::testing {
 
@@ -113,44 +114,8 @@ class ScriptedPeer {
   std::thread thread_;
 };
 
-// Drives `io` from the test thread until `done()` or the timeout; false on timeout.
-template <typename Done>
-bool run_until(asio::io_context& io, Done done, std::chrono::milliseconds timeout = 10000ms) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  io.restart();
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    io.run_one_for(20ms);
-  }
-  return true;
-}
-
-// Lets `io` run for `d` (timers and I/O in flight make progress).
-inline void run_for(asio::io_context& io, std::chrono::milliseconds d) {
-  run_until(
-      io, [] { return false; }, d);
-}
-
-// Runs `task` to completion on `io`; rethrows what it threw.
-template <typename T>
-T run(asio::io_context& io, asio::awaitable<T> task, std::chrono::milliseconds timeout = 10000ms) {
-  struct Outcome {
-    std::optional<T> value;
-    std::exception_ptr error;
-    bool done = false;
-  };
-  auto outcome = std::make_shared<Outcome>();
-  asio::co_spawn(io, std::move(task), [outcome](std::exception_ptr e, T value) {
-    outcome->error = e;
-    if (!e) outcome->value = std::move(value);
-    outcome->done = true;
-  });
-  if (!run_until(
-          io, [&] { return outcome->done; }, timeout)) {
-    throw std::runtime_error("test task timed out");
-  }
-  if (outcome->error) std::rethrow_exception(outcome->error);
-  return std::move(*outcome->value);
-}
+using triplex::testing::run;
+using triplex::testing::run_for;
+using triplex::testing::run_until;
 
 }  // namespace triplex::http::testing

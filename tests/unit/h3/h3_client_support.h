@@ -14,41 +14,15 @@
 
 #include "src/http/h3/http3_client_connection.h"
 #include "src/net/quic/quic_connection.h"
+#include "tests/support/io_driver.h"
 
 namespace triplex::http::testing {
 
 using namespace std::chrono_literals;
 
-// Drives `io` from the test thread until `done()` or the timeout; false on timeout.
-template <typename Done>
-bool run_until(asio::io_context& io, Done done, std::chrono::milliseconds timeout = 10000ms) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  io.restart();
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    io.run_one_for(20ms);
-  }
-  return true;
-}
-
-// Runs `task` to completion on `io`; rethrows what it threw.
-template <typename T>
-T run(asio::io_context& io, asio::awaitable<T> task) {
-  struct Outcome {
-    std::optional<T> value;
-    std::exception_ptr error;
-    bool done = false;
-  };
-  auto outcome = std::make_shared<Outcome>();
-  asio::co_spawn(io, std::move(task), [outcome](std::exception_ptr e, T value) {
-    outcome->error = e;
-    if (!e) outcome->value = std::move(value);
-    outcome->done = true;
-  });
-  if (!run_until(io, [&] { return outcome->done; })) throw std::runtime_error("timed out");
-  if (outcome->error) std::rethrow_exception(outcome->error);
-  return std::move(*outcome->value);
-}
+using triplex::testing::run;
+using triplex::testing::run_for;
+using triplex::testing::run_until;
 
 struct Reply {
   int status = 0;
