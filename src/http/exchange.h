@@ -86,9 +86,12 @@ class Exchange {
 };
 
 struct ExchangeReset : std::exception {
-  explicit ExchangeReset(ResetReason r) : reason(r) {}
+  explicit ExchangeReset(ResetReason r, std::string why = {}) : reason(r), detail(std::move(why)) {}
   const char* what() const noexcept override { return "stream reset"; }
   ResetReason reason;
+  // What happened, when the HTTP layer knows more than the reason tells
+  // ("malformed HTTP/1.1 response: ..."); empty otherwise.
+  std::string detail;
 };
 
 // The application's entry point: called once per request, on its worker.

@@ -6,6 +6,7 @@
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
+#include <cstdint>
 
 namespace triplex::net {
 
@@ -17,25 +18,25 @@ class Event {
 
   // Returns after the next notify(); a notify() with nobody waiting is kept
   // (one pending wake-up), so a waiter never misses one raised just before.
+  // Any number may wait: a notify() wakes them all.
   asio::awaitable<void> wait() {
     if (pending_) {
       pending_ = false;
       co_return;
     }
-    waiting_ = true;
+    ++waiters_;
+    auto generation = generation_;
     asio::error_code ec;
     co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    waiting_ = false;
-    pending_ = false;
-    timer_.expires_at(asio::steady_timer::time_point::max());
+    --waiters_;
+    if (generation_ != generation) co_return;  // notified
     // Cancellation of the awaiting coroutine surfaces as an exception.
-    if (ec && !notified_) throw asio::system_error(ec);
-    notified_ = false;
+    if (ec) throw asio::system_error(ec);
   }
 
   void notify() {
-    if (waiting_) {
-      notified_ = true;
+    if (waiters_ > 0) {
+      ++generation_;  // tells the woken waiters from cancelled ones
       timer_.cancel();
     } else {
       pending_ = true;
@@ -44,9 +45,9 @@ class Event {
 
  private:
   asio::steady_timer timer_;
-  bool waiting_ = false;
+  int waiters_ = 0;
+  std::uint64_t generation_ = 0;
   bool pending_ = false;
-  bool notified_ = false;
 };
 
 }  // namespace triplex::net

@@ -1,5 +1,7 @@
 #include "src/rpc/channel_impl.h"
 
+#include <algorithm>
+
 #include <asio/ip/udp.hpp>
 #include <asio/use_awaitable.hpp>
 #include <stdexcept>
@@ -34,6 +36,7 @@ ChannelImpl::ChannelImpl(asio::io_context& io, ChannelTarget target, ChannelOpti
     : io_(io),
       target_(std::move(target)),
       options_(std::move(options)),
+      connect_ended_(io.get_executor()),
       resumption_(std::make_shared<net::quic::QuicResumption>()),
       keepalive_time_(options_.keepalive_time) {}
 
@@ -101,19 +104,56 @@ std::shared_ptr<http::ClientConnection> ChannelImpl::pick() {
 asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::acquire(
     const ClientMethod& method) {
   auto connection = pick();
-  if (!connection) {
-    connection = co_await connect();
-    pool_.push_back(connection);
-  }
+  if (!connection) connection = co_await open_connection();
   if (!method.no_side_effects || !options_.early_data) {
     // Not safe to replay: never sent as 0-RTT, so wait for the handshake.
     bool connected = co_await connection->wait_connected();
     if (!connected) {
       std::erase(pool_, connection);
+      auto* h2 = dynamic_cast<http::Http2ClientConnection*>(connection.get());
+      bool timed_out = h2 != nullptr && h2->handshake_timed_out();
       throw Error(Code::kUnavailable,
-                  "cannot connect to " + target_.authority + " over " + connection->version());
+                  "cannot connect to " + target_.authority + " over " + connection->version() +
+                      (timed_out ? ": no handshake within " +
+                                       std::to_string(options_.connect_timeout.count()) + " ms"
+                                 : ": the handshake did not complete"));
     }
   }
+  co_return connection;
+}
+
+asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::open_connection() {
+  // HTTP/1.1 takes one request per connection: those open side by side.
+  auto is_http1 = [](const auto& c) { return std::string_view(c->version()) == "HTTP/1.1"; };
+  auto must_wait = [&] {
+    if (connects_in_flight_ == 0) return false;
+    bool may_share = options_.http_version != HttpVersion::kHttp1 &&
+                     std::none_of(pool_.begin(), pool_.end(), is_http1);
+    return may_share || pool_.size() + connects_in_flight_ >= kMaxHttp1Connections;
+  };
+  // Wait for the connection being opened, or for a place under the limit.
+  while (must_wait()) {
+    std::uint64_t attempt = connect_attempts_;
+    co_await connect_ended_.wait();
+    if (auto connection = pick()) co_return connection;
+    // The attempt we waited for failed: so do we, the same way.
+    if (failed_attempt_ == attempt) std::rethrow_exception(connect_failure_);
+  }
+  ++connects_in_flight_;
+  std::uint64_t attempt = ++connect_attempts_;
+  std::shared_ptr<http::ClientConnection> connection;
+  try {
+    connection = co_await connect();
+  } catch (...) {
+    --connects_in_flight_;
+    failed_attempt_ = attempt;
+    connect_failure_ = std::current_exception();
+    connect_ended_.notify();
+    throw;
+  }
+  pool_.push_back(connection);
+  --connects_in_flight_;
+  connect_ended_.notify();
   co_return connection;
 }
 
@@ -158,6 +198,8 @@ asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect_tc
   if (http2) {
     http::Http2ClientOptions h2;
     h2.keepalive_time = keepalive_time_;
+    // connect_tcp's timeout ends with TCP and TLS: the server's SETTINGS get as long.
+    h2.handshake_timeout = options_.connect_timeout;
     co_return http::Http2ClientConnection::start(std::move(stream), h2);
   }
   co_return http::Http1ClientConnection::start(std::move(stream));
@@ -188,6 +230,8 @@ asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect_ht
   params.early_data = options_.early_data;
   http::Http3ClientOptions h3;
   h3.quic.keepalive = options_.keepalive_time;
+  // QUIC hears no "connection refused": connect_timeout is how long it may try.
+  if (options_.connect_timeout.count() > 0) h3.quic.handshake_timeout = options_.connect_timeout;
   try {
     co_return http::Http3ClientConnection::connect(io_, results.begin()->endpoint(), params, h3);
   } catch (const std::exception& e) {

@@ -6,11 +6,14 @@
 // resumption, and builds each call's ClientCallSpec.
 //
 // Concurrency: lives on its io_context; calls use it only from there.
+#include <cstdint>
+#include <exception>
 #include <memory>
 #include <vector>
 
 #include "src/http/client_connection.h"
 #include "src/net/client_tls_context.h"
+#include "src/net/event.h"
 #include "src/net/quic/quic_connection.h"
 #include "src/rpc/channel_target.h"
 #include "src/rpc/client_transport.h"
@@ -35,10 +38,15 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
   ClientProtocol protocol() const;
   const ChannelOptions& options() const { return options_; }
   asio::io_context& io() { return io_; }
+  // Open connections in the pool (for tests).
+  std::size_t connection_count() const { return pool_.size(); }
 
  private:
   // An open connection that can take one more request now, if any.
   std::shared_ptr<http::ClientConnection> pick();
+  // A new connection in the pool, or the one another call is opening (so a
+  // burst of first calls shares one multiplexed connection).
+  asio::awaitable<std::shared_ptr<http::ClientConnection>> open_connection();
   asio::awaitable<std::shared_ptr<http::ClientConnection>> connect();
   asio::awaitable<std::shared_ptr<http::ClientConnection>> connect_http3();
   asio::awaitable<std::shared_ptr<http::ClientConnection>> connect_tcp();
@@ -48,6 +56,11 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
   ChannelTarget target_;
   ChannelOptions options_;
   std::vector<std::shared_ptr<http::ClientConnection>> pool_;
+  int connects_in_flight_ = 0;  // connections being opened
+  net::Event connect_ended_;    // one is in the pool now, or failed
+  std::uint64_t connect_attempts_ = 0;
+  std::uint64_t failed_attempt_ = 0;  // the last attempt that failed, and why
+  std::exception_ptr connect_failure_;
   std::shared_ptr<const net::ClientTlsContext> tcp_tls_;
   std::shared_ptr<net::quic::QuicResumption> resumption_;
   std::shared_ptr<const net::quic::QuicClientTlsContext> quic_tls_;

@@ -45,7 +45,8 @@ asio::awaitable<Status> Channel::unary(ClientMethod method,
   for (int attempt = 1;; ++attempt) {
     CallOptions this_try = options;
     if (deadline) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
+      // Rounded up: the attempt must not end before the caller's deadline.
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
       this_try.timeout = std::max(left, std::chrono::milliseconds(1));
     }
     auto call = this->call(method, std::move(this_try));

@@ -1,5 +1,9 @@
 #include "src/rpc/client_call_impl.h"
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include "src/rpc/codec.h"
 
 namespace triplex::rpc {
@@ -26,6 +30,7 @@ ClientCallImpl::ClientCallImpl(std::shared_ptr<ChannelImpl> channel, ClientMetho
       state->transport->cancel(std::move(expired));
     } else if (!state->failure) {
       state->failure = std::move(expired);
+      if (state->connecting) state->stop_connecting.emit(asio::cancellation_type::terminal);
     }
   });
 }
@@ -41,6 +46,7 @@ void ClientCallImpl::fail(Status status) {
     state_->transport->cancel(std::move(status));
   } else if (!state_->failure) {
     state_->failure = std::move(status);
+    if (state_->connecting) state_->stop_connecting.emit(asio::cancellation_type::terminal);
   }
 }
 
@@ -48,13 +54,20 @@ asio::awaitable<bool> ClientCallImpl::start() {
   if (started_) co_return state_->transport != nullptr;
   started_ = true;
   if (state_->failure) co_return false;
+  // On a coroutine of its own, so that the deadline (or cancel()) can stop it.
+  state_->connecting = true;
+  std::optional<Status> failed;
   try {
-    connection_ = co_await channel_->acquire(method_);
+    connection_ = co_await asio::co_spawn(
+        channel_->io(), channel_->acquire(method_),
+        asio::bind_cancellation_slot(state_->stop_connecting.slot(), asio::use_awaitable));
   } catch (const Error& e) {
-    fail(e.status());
+    failed = e.status();
   } catch (const std::exception& e) {
-    fail(Status(Code::kUnavailable, e.what()));
+    failed = Status(Code::kUnavailable, e.what());
   }
+  state_->connecting = false;
+  if (failed) fail(std::move(*failed));
   if (state_->failure || !connection_) co_return false;  // failed, or the deadline passed
   ClientCallSpec spec = channel_->spec_for(method_, options_);
   if (deadline_) {

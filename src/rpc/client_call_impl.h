@@ -5,6 +5,7 @@
 // the call is made, so connecting counts) cancels it with DEADLINE_EXCEEDED.
 //
 // Concurrency: lives on the channel's io_context; not thread-safe.
+#include <asio/cancellation_signal.hpp>
 #include <asio/steady_timer.hpp>
 #include <memory>
 
@@ -32,6 +33,10 @@ class ClientCallImpl final : public ClientCall {
   struct State {
     std::unique_ptr<ClientTransport> transport;
     std::optional<Status> failure;  // ended before a transport existed
+    // Stops a connection attempt in progress: a deadline or cancel() must not
+    // wait for a server that never completes its handshake.
+    asio::cancellation_signal stop_connecting;
+    bool connecting = false;
   };
   // Connects and creates the transport; false when the call is over.
   asio::awaitable<bool> start();

@@ -39,6 +39,12 @@ Status status_from_reset(http::ResetReason reason) {
   return Status(Code::kInternal, "the server reset the stream: internal error");
 }
 
+Status status_from_reset(const http::ExchangeReset& reset) {
+  Status status = status_from_reset(reset.reason);
+  if (!reset.detail.empty()) status.message = reset.detail;
+  return status;
+}
+
 void ClientTransportBase::cancel(Status status) { end(std::move(status)); }
 
 void ClientTransportBase::end(Status status) {

@@ -75,5 +75,8 @@ std::unique_ptr<ClientTransport> make_client_transport(ClientProtocol protocol, 
 // The status a client reports when its exchange was reset (gRPC's HTTP/2
 // error mapping: REFUSED_STREAM -> UNAVAILABLE, CANCEL -> CANCELLED, ...).
 Status status_from_reset(http::ResetReason reason);
+// The same, with the HTTP layer's account of what happened as the message
+// when it gave one.
+Status status_from_reset(const http::ExchangeReset& reset);
 
 }  // namespace triplex::rpc

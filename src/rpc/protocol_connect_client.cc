@@ -134,7 +134,7 @@ asio::awaitable<std::optional<std::string>> ConnectClientTransport::receive() {
     if (unary()) co_return co_await receive_unary();
     co_return co_await receive_streaming();
   } catch (const http::ExchangeReset& e) {
-    end(status_from_reset(e.reason));
+    end(status_from_reset(e));
   } catch (const Error& e) {
     end(e.status());
   }
@@ -187,10 +187,15 @@ asio::awaitable<std::optional<std::string>> ConnectClientTransport::receive_unar
     co_return std::nullopt;
   }
   const std::string* type = head.headers.find("content-type");
+  std::string_view got = type != nullptr ? std::string_view(*type) : std::string_view();
   std::string expected = content_type();
-  if (type == nullptr || std::string_view(*type).substr(0, expected.size()) != expected) {
-    throw Error(Code::kInternal,
-                "unexpected content-type \"" + (type ? *type : std::string()) + "\"");
+  if (!got.starts_with(expected)) {
+    // Connect's client rules (as connect-go applies them): a type that is not
+    // even application/* is not a Connect response, so UNKNOWN; the wrong
+    // codec is the server's mistake, so INTERNAL.
+    throw Error(got.starts_with("application/") ? Code::kInternal : Code::kUnknown,
+                "HTTP status 200 with content-type \"" + std::string(got) + "\", expected \"" +
+                    expected + "\"");
   }
   co_return body;
 }
@@ -206,9 +211,13 @@ asio::awaitable<std::optional<std::string>> ConnectClientTransport::receive_stre
       co_return std::nullopt;
     }
     const std::string* type = head.headers.find("content-type");
-    if (type == nullptr || !std::string_view(*type).starts_with("application/connect+")) {
-      throw Error(Code::kInternal,
-                  "unexpected content-type \"" + (type ? *type : std::string()) + "\"");
+    std::string_view got = type != nullptr ? std::string_view(*type) : std::string_view();
+    std::string expected = content_type();
+    if (!got.starts_with(expected)) {
+      // As for unary: not Connect streaming at all is UNKNOWN, the wrong codec INTERNAL.
+      throw Error(got.starts_with("application/connect+") ? Code::kInternal : Code::kUnknown,
+                  "HTTP status 200 with content-type \"" + std::string(got) + "\", expected \"" +
+                      expected + "\"");
     }
     if (const std::string* encoding = head.headers.find("connect-content-encoding")) {
       response_encoding_ = *encoding;

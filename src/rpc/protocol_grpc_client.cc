@@ -85,7 +85,7 @@ asio::awaitable<std::optional<std::string>> GrpcClientTransport::receive() {
   try {
     co_return co_await next_message();
   } catch (const http::ExchangeReset& e) {
-    end(status_from_reset(e.reason));
+    end(status_from_reset(e));
   } catch (const Error& e) {
     end(e.status());
   }
@@ -131,8 +131,11 @@ bool GrpcClientTransport::on_head(const http::ResponseHead& head) {
   const std::string* type = head.headers.find("content-type");
   std::string_view expected = web_ ? "application/grpc-web" : "application/grpc";
   if (type == nullptr || !std::string_view(*type).starts_with(expected)) {
-    end(Status(Code::kInternal,
-               "unexpected content-type \"" + (type ? *type : std::string()) + "\""));
+    // Not a gRPC response, and its HTTP status (200) names no failure to map:
+    // UNKNOWN, as grpc-go and connect-go report it.
+    end(Status(Code::kUnknown, "HTTP status 200 with content-type \"" +
+                                   (type ? *type : std::string()) + "\": not a " +
+                                   (web_ ? "gRPC-Web" : "gRPC") + " response"));
     return false;
   }
   bool text = web_ && std::string_view(*type).starts_with("application/grpc-web-text");

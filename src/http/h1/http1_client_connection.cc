@@ -198,7 +198,16 @@ void Http1ClientConnection::process_input() {
         complete_current();
         break;
       case Http1ResponseParser::State::kError:
-        fail(ResetReason::kProtocol);
+        if (!parser_.status_line_seen()) {
+          // Not even a status line: the peer does not speak HTTP/1.x (an SSH
+          // or TLS server, garbage). No response came, as if the connection
+          // had failed: kConnectionLost, which callers report as UNAVAILABLE.
+          fail(ResetReason::kConnectionLost,
+               std::string("the server's reply is not HTTP/1.1 (") + parser_.error() + ")");
+        } else {
+          fail(ResetReason::kProtocol,
+               std::string("malformed HTTP/1.1 response: ") + parser_.error());
+        }
         return;
     }
   }
@@ -249,7 +258,7 @@ void Http1ClientConnection::refuse_waiting() {
   }
 }
 
-void Http1ClientConnection::fail(ResetReason reason) {
+void Http1ClientConnection::fail(ResetReason reason, std::string detail) {
   if (closed_) return;
   closed_ = true;
   stream_->close();
@@ -260,7 +269,11 @@ void Http1ClientConnection::fail(ResetReason reason) {
   if (auto exchange = std::move(current_)) {
     // No byte of it reached the socket: the server never saw it.
     bool unsent = handed_total_ <= current_offset_;
-    exchange->on_failed(unsent ? ResetReason::kRefused : reason);
+    if (unsent) {
+      exchange->on_failed(ResetReason::kRefused);
+    } else {
+      exchange->on_failed(reason, std::move(detail));
+    }
     exchange->detach();
   }
   refuse_waiting();

@@ -5,8 +5,9 @@
 // is complete (keep-alive reuse); the response framing decides whether the
 // connection can be reused at all. HTTP/1.1 cannot abandon one request
 // without abandoning the connection, so a reset, a malformed response
-// (ExchangeReset(kProtocol)) or a request body that breaks its own framing
-// closes it. Requests that were never written fail with kRefused, which
+// (ExchangeReset(kProtocol); kConnectionLost when the reply is not HTTP/1.x
+// at all, with the parser's reason as detail) or a request body that breaks
+// its own framing closes it. Requests that were never written fail with kRefused, which
 // callers may safely retry elsewhere; a request on the wire when the
 // connection dies fails with kConnectionLost.
 //
@@ -89,9 +90,9 @@ class Http1ClientConnection final : public ClientConnection,
   void start_next();
   // No more requests will go out here: the waiting ones fail as refused.
   void refuse_waiting();
-  // Closes the socket; `reason` for the exchange in flight (kRefused if no
-  // byte of it reached the socket).
-  void fail(ResetReason reason);
+  // Closes the socket; `reason` and `detail` for the exchange in flight
+  // (kRefused if no byte of it reached the socket).
+  void fail(ResetReason reason, std::string detail = {});
 
   std::unique_ptr<net::ByteStream> stream_;
   asio::any_io_executor executor_;

@@ -134,7 +134,7 @@ bool Http1ClientExchange::frame(std::string data) {
 }
 
 asio::awaitable<void> Http1ClientExchange::write(std::string data) {
-  if (is_reset()) throw ExchangeReset(reset_);
+  if (is_reset()) throw ExchangeReset(reset_, reset_detail_);
   // A complete response: the server wants no more (the connection is not
   // reused). After finish(): nothing may follow the body's end.
   if (response_ended_ || request_finished_) co_return;
@@ -145,7 +145,7 @@ asio::awaitable<void> Http1ClientExchange::write(std::string data) {
     throw ExchangeReset(ResetReason::kInternal);
   }
   for (;;) {
-    if (is_reset()) throw ExchangeReset(reset_);
+    if (is_reset()) throw ExchangeReset(reset_, reset_detail_);
     if (response_ended_) co_return;
     if (connection_ == nullptr || write_failed_) throw ExchangeReset(ResetReason::kConnectionLost);
     if (unwritten() <= connection_->options().write_buffer) co_return;
@@ -167,7 +167,7 @@ void Http1ClientExchange::finish() {
 asio::awaitable<ResponseHead> Http1ClientExchange::read_head() {
   for (;;) {
     if (head_done_) co_return head_;
-    if (is_reset()) throw ExchangeReset(reset_);
+    if (is_reset()) throw ExchangeReset(reset_, reset_detail_);
     if (connection_ == nullptr) throw ExchangeReset(ResetReason::kConnectionLost);
     co_await readable_.wait();
   }
@@ -186,7 +186,7 @@ asio::awaitable<bool> Http1ClientExchange::read(std::string& out) {
       co_return true;
     }
     if (response_ended_) co_return false;
-    if (is_reset()) throw ExchangeReset(reset_);
+    if (is_reset()) throw ExchangeReset(reset_, reset_detail_);
     if (connection_ == nullptr) throw ExchangeReset(ResetReason::kConnectionLost);
     co_await readable_.wait();
   }
@@ -220,8 +220,9 @@ void Http1ClientExchange::on_write_failed() {
   drained_.notify();
 }
 
-void Http1ClientExchange::on_failed(ResetReason reason) {
-  if (response_ended_) return;  // what arrived stands
+void Http1ClientExchange::on_failed(ResetReason reason, std::string detail) {
+  if (response_ended_ || is_reset()) return;  // what arrived stands
+  reset_detail_ = std::move(detail);
   mark_reset(reason);
 }
 

@@ -56,8 +56,8 @@ class Http1ClientExchange final : public ClientExchange {
   void on_drained() { drained_.notify(); }
   // The socket took no more bytes: later writes fail, reads go on.
   void on_write_failed();
-  // The connection failed it (or never got to it).
-  void on_failed(ResetReason reason);
+  // The connection failed it (or never got to it); `detail` says how.
+  void on_failed(ResetReason reason, std::string detail = {});
   void detach() { connection_ = nullptr; }
   // The caller let go of its last reference.
   void on_abandoned();
@@ -93,6 +93,7 @@ class Http1ClientExchange final : public ClientExchange {
   net::Event readable_;  // head, body, end or reset
 
   ResetReason reset_ = ResetReason::kNone;
+  std::string reset_detail_;  // for ExchangeReset::detail
 };
 
 }  // namespace triplex::http

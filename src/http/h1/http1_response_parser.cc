@@ -124,6 +124,12 @@ std::size_t Http1ResponseParser::scan(std::string_view buffered) {
             fail("empty line before the status line");
             return std::string_view::npos;
           }
+          // Judged now, not when the head ends: a peer that is not an HTTP
+          // server (SSH, SMTP) sends one line and waits for us.
+          if (!valid_status_line(buffered.substr(0, scanned_ - 1))) {
+            fail("malformed status line");
+            return std::string_view::npos;
+          }
           line_ = Line::kFieldStart;
           break;
         case Line::kValue:
@@ -142,6 +148,12 @@ std::size_t Http1ResponseParser::scan(std::string_view buffered) {
       continue;
     }
     bool ok = c != '\n';
+    // Bytes that cannot begin "HTTP/1.": no need to wait for the line's end.
+    constexpr std::string_view kVersion = "HTTP/1.";
+    if (line_ == Line::kStatus && scanned_ < kVersion.size() && c != kVersion[scanned_]) {
+      fail("malformed status line");
+      return std::string_view::npos;
+    }
     switch (line_) {
       case Line::kStatus:
       case Line::kValue:

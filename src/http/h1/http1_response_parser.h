@@ -67,6 +67,9 @@ class Http1ResponseParser {
   Headers& trailers() { return trailers_; }
   // A head has been found (a body may be arriving).
   bool head_done() const { return phase_ != Phase::kHead; }
+  // A valid status line has been read for the head being parsed; after a
+  // failure, false means the peer does not speak HTTP/1.x at all.
+  bool status_line_seen() const { return line_ != Line::kStatus; }
   // Why parsing failed, for logs and tests.
   const char* error() const { return error_; }
 

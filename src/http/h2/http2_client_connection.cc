@@ -95,7 +95,11 @@ Http2ClientConnection::Http2ClientConnection(std::unique_ptr<net::ByteStream> st
       write_event_(executor_),
       connected_(executor_),
       timer_(executor_),
-      last_read_(Clock::now()) {}
+      last_read_(Clock::now()) {
+  if (options_.handshake_timeout.count() > 0) {
+    handshake_deadline_ = after(Clock::now(), options_.handshake_timeout);
+  }
+}
 
 Http2ClientConnection::~Http2ClientConnection() {
   for (auto& [id, s] : streams_) s->detach();
@@ -262,6 +266,7 @@ asio::awaitable<void> Http2ClientConnection::write_loop() {
 Http2ClientConnection::Clock::time_point Http2ClientConnection::next_timer_deadline() const {
   auto next = Clock::time_point::max();
   if (force_close_at_) next = std::min(next, *force_close_at_);
+  if (handshake_deadline_) next = std::min(next, *handshake_deadline_);
   if (ping_sent_) {
     next = std::min(next, after(*ping_sent_, options_.keepalive_timeout));
   } else if (keepalive_enabled() && !streams_.empty() && !told_too_many_pings_) {
@@ -280,6 +285,11 @@ asio::awaitable<void> Http2ClientConnection::timer_loop() {
     bool unanswered = ping_sent_ && now >= after(*ping_sent_, options_.keepalive_timeout);
     if (unanswered || (force_close_at_ && now >= *force_close_at_)) {
       shutdown();  // the server stopped answering, or will not take our GOAWAY
+      break;
+    }
+    if (handshake_deadline_ && now >= *handshake_deadline_) {
+      handshake_timed_out_ = true;  // no SETTINGS: not an HTTP/2 server, or a stuck one
+      shutdown();
       break;
     }
     if (!ping_sent_ && keepalive_enabled() && !streams_.empty() && !closing_ &&
@@ -344,6 +354,7 @@ int Http2ClientConnection::on_frame_recv(const nghttp2_frame* frame) {
     case NGHTTP2_SETTINGS:
       if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0 && !settings_received_) {
         settings_received_ = true;
+        handshake_deadline_.reset();
         connected_.notify();
       }
       break;

@@ -39,6 +39,10 @@ struct Http2ClientOptions {
   // the connection dies if the ack takes longer than keepalive_timeout.
   Millis keepalive_time{0};
   Millis keepalive_timeout{20 * 1000};
+  // The server's SETTINGS must arrive this soon after start(), or the
+  // connection closes (zero: no limit). A peer that accepts TCP and never
+  // speaks HTTP/2 would otherwise hold every request forever.
+  Millis handshake_timeout{0};
 };
 
 class Http2ClientConnection final : public ClientConnection,
@@ -65,6 +69,8 @@ class Http2ClientConnection final : public ClientConnection,
   // The server said GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings"): a channel
   // should double keepalive_time for its next connections.
   bool told_too_many_pings() const { return told_too_many_pings_; }
+  // Closed because the server's SETTINGS did not come within handshake_timeout.
+  bool handshake_timed_out() const { return handshake_timed_out_; }
 
   // For Http2ClientStream.
   nghttp2_session* session() { return session_; }
@@ -115,10 +121,12 @@ class Http2ClientConnection final : public ClientConnection,
   bool goaway_ = false;     // the server is shutting down: no new requests here
   bool exhausted_ = false;  // no stream IDs left
   bool told_too_many_pings_ = false;
+  bool handshake_timed_out_ = false;
 
   Clock::time_point last_read_;  // or when requests became active, if later
   std::optional<Clock::time_point> ping_sent_;
   std::optional<Clock::time_point> force_close_at_;
+  std::optional<Clock::time_point> handshake_deadline_;  // until SETTINGS arrive
 };
 
 }  // namespace triplex::http

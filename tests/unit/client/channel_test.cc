@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -13,6 +14,7 @@
 
 #include "grpc/testing/messages.pb.h"
 #include "src/interop/test_service.h"
+#include "src/rpc/channel_impl.h"
 #include "tests/support/background_server.h"
 #include "triplex/client.h"
 #include "triplex/server.h"
@@ -157,6 +159,33 @@ TEST_P(ChannelTest, CancelEndsTheServersHandler) {
     auto started = std::chrono::steady_clock::now();
     server.stop();
     EXPECT_LT(std::chrono::steady_clock::now() - started, 5s) << "read first: " << read_first;
+  }
+}
+
+// A burst of calls on a fresh channel shares one connection (HTTP/2 and
+// HTTP/3 multiplex; HTTP/1.1 opens one per call in flight, up to a limit).
+TEST_P(ChannelTest, ABurstOfFirstCallsSharesAConnection) {
+  auto ch = channel();
+  constexpr int kCalls = 20;
+  int ok = 0;
+  int done = 0;
+  auto one = [&]() -> asio::awaitable<void> {
+    SimpleRequest req;
+    req.set_response_size(5);
+    SimpleResponse resp;
+    Status s = co_await ch->unary(method("UnaryCall", RpcKind::kUnary), req, resp);
+    if (s.ok()) ++ok;
+    ++done;
+  };
+  for (int i = 0; i < kCalls; ++i) asio::co_spawn(io_, one(), asio::detached);
+  ASSERT_TRUE(run_until(io_, [&] { return done == kCalls; }));
+  EXPECT_EQ(ok, kCalls);
+  auto impl = std::dynamic_pointer_cast<rpc::ChannelImpl>(ch);
+  ASSERT_NE(impl, nullptr);
+  if (GetParam().version == HttpVersion::kHttp1) {
+    EXPECT_LE(impl->connection_count(), 8u);
+  } else {
+    EXPECT_EQ(impl->connection_count(), 1u);
   }
 }
 
