@@ -30,6 +30,9 @@ class ClientConnection {
   virtual void close() = 0;
   virtual const char* version() const = 0;  // "HTTP/1.1", "HTTP/2", "HTTP/3"
   virtual asio::any_io_executor executor() const = 0;
+  // Why the connection failed before it could carry requests, when it knows
+  // more than that it closed (empty otherwise).
+  virtual std::string failure() const { return {}; }
 };
 
 }  // namespace triplex::http

@@ -110,13 +110,10 @@ asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::acquire(
     bool connected = co_await connection->wait_connected();
     if (!connected) {
       std::erase(pool_, connection);
-      auto* h2 = dynamic_cast<http::Http2ClientConnection*>(connection.get());
-      bool timed_out = h2 != nullptr && h2->handshake_timed_out();
-      throw Error(Code::kUnavailable,
-                  "cannot connect to " + target_.authority + " over " + connection->version() +
-                      (timed_out ? ": no handshake within " +
-                                       std::to_string(options_.connect_timeout.count()) + " ms"
-                                 : ": the handshake did not complete"));
+      std::string why = connection->failure();
+      if (why.empty()) why = "the handshake did not complete";
+      throw Error(Code::kUnavailable, "cannot connect to " + target_.authority + " over " +
+                                          connection->version() + ": " + why);
     }
   }
   co_return connection;

@@ -71,6 +71,11 @@ class Http2ClientConnection final : public ClientConnection,
   bool told_too_many_pings() const { return told_too_many_pings_; }
   // Closed because the server's SETTINGS did not come within handshake_timeout.
   bool handshake_timed_out() const { return handshake_timed_out_; }
+  std::string failure() const override {
+    if (!handshake_timed_out_) return {};
+    return "no HTTP/2 handshake within " + std::to_string(options_.handshake_timeout.count()) +
+           " ms";
+  }
 
   // For Http2ClientStream.
   nghttp2_session* session() { return session_; }

@@ -77,6 +77,7 @@ class Http3ClientConnection final : public ClientConnection,
   void on_max_remote_streams_bidi(std::uint64_t) override {}
   void on_max_local_streams_bidi() override;
   void on_connection_closed() override;
+  std::string failure() const override { return quic_->failure(); }
 
  private:
   Http3ClientConnection(std::shared_ptr<net::quic::QuicConnection> quic,

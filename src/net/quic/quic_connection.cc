@@ -3,6 +3,7 @@
 #include <gnutls/crypto.h>
 
 #include <asio/post.hpp>
+#include <cstdio>
 #include <cstring>
 
 #include "src/net/quic/quic_endpoint.h"
@@ -336,17 +337,38 @@ void QuicConnection::on_datagram(PathStorage& path, std::uint8_t ecn, const std:
 }
 
 void QuicConnection::handle_error(int liberr) {
+  bool handshaking = !handshake_completed();
   switch (liberr) {
     case NGTCP2_ERR_DRAINING:
+      if (handshaking) {
+        ngtcp2_connection_close_error peer{};
+        ngtcp2_conn_get_connection_close_error(conn_, &peer);
+        char code[32];
+        std::snprintf(code, sizeof code, "0x%llx",
+                      static_cast<unsigned long long>(peer.error_code));
+        failure_ =
+            std::string("the server closed the connection during the handshake (") +
+            (peer.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION ? "application"
+                                                                              : "transport") +
+            " error " + code + ")";
+      }
       start_draining();
+      return;
+    case NGTCP2_ERR_HANDSHAKE_TIMEOUT:
+      failure_ = "no QUIC handshake within " +
+                 std::to_string(endpoint_->config().settings.handshake_timeout.count()) + " ms";
+      drop();
+      return;
+    case NGTCP2_ERR_RECV_VERSION_NEGOTIATION:  // a client: no version in common
+      failure_ = "the server speaks no QUIC version we do";
+      drop();
       return;
     case NGTCP2_ERR_DROP_CONN:
     case NGTCP2_ERR_IDLE_CLOSE:
-    case NGTCP2_ERR_RECV_VERSION_NEGOTIATION:  // a client: no version in common
-    case NGTCP2_ERR_HANDSHAKE_TIMEOUT:
       drop();
       return;
     case NGTCP2_ERR_CRYPTO:
+      if (client_ && handshaking) failure_ = tls_failure();
       if (!error_set_) {
         ngtcp2_connection_close_error_set_transport_error_tls_alert(
             &error_, ngtcp2_conn_get_tls_alert(conn_), nullptr, 0);
@@ -361,6 +383,30 @@ void QuicConnection::handle_error(int liberr) {
       break;
   }
   start_closing();
+}
+
+std::string QuicConnection::tls_failure() const {
+  unsigned status = gnutls_session_get_verify_cert_status(tls_.native());
+  if (status != 0) {
+    gnutls_datum_t text{};
+    std::string why = "certificate verify failed";
+    if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) == 0) {
+      why += std::string(": ") + reinterpret_cast<const char*>(text.data);
+      gnutls_free(text.data);
+    }
+    return why;
+  }
+  std::uint8_t alert = ngtcp2_conn_get_tls_alert(conn_);
+  const char* name = gnutls_alert_get_strname(static_cast<gnutls_alert_description_t>(alert));
+  return std::string("TLS handshake failed") +
+         (name != nullptr ? std::string(" (") + name + ")" : "");
+}
+
+void QuicConnection::on_port_unreachable() {
+  if (!client_ || state_ != State::kOpen || handshake_completed()) return;
+  failure_ = "connection refused: nothing answers on UDP port " +
+             std::to_string(path_.remote.to_endpoint().port());
+  drop();
 }
 
 void QuicConnection::set_application_error(std::uint64_t app_error_code) {

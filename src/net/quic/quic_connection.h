@@ -134,6 +134,13 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   // The endpoint is going away, or refused the connection: stop at once,
   // without a word to the peer.
   void abandon();
+  // Client: an ICMP port unreachable came back. Unauthenticated, so heeded
+  // only before the handshake completes: then nothing answers there.
+  void on_port_unreachable();
+  // Why the connection ended before or instead of carrying requests, in
+  // words ("certificate verify failed: ...", "no handshake within 300 ms");
+  // empty while open or when it ended normally.
+  const std::string& failure() const { return failure_; }
 
   // From the application.
   ngtcp2_conn* native() const { return conn_; }
@@ -175,6 +182,8 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   bool send(const ngtcp2_path& path, std::uint8_t ecn, const std::uint8_t* data, std::size_t size,
             std::size_t segment_size);
   void handle_error(int liberr);
+  // Client: failure_ for a handshake that failed in TLS.
+  std::string tls_failure() const;
   void start_closing();
   void start_draining();
   void drop();
@@ -198,6 +207,7 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   PathStorage path_;          // where the connection started
   std::vector<CidKey> cids_;  // every ID the endpoint routes to us
   ngtcp2_connection_close_error error_{};
+  std::string failure_;
   bool error_set_ = false;
   State state_ = State::kOpen;
   bool app_notified_ = false;

@@ -115,7 +115,10 @@ asio::awaitable<void> QuicEndpoint::receive_loop() {
       std::size_t count =
           receiver->receive(socket_.native_handle(), ipv6_, SocketAddress::from(local_));
       for (std::size_t i = 0; i < count && socket_.is_open(); ++i) on_received((*receiver)[i]);
-      if (count == 0) break;
+      if (count == 0) {
+        if (client_ && receiver->last_error() == ECONNREFUSED) on_port_unreachable();
+        break;
+      }
     }
   }
 }
@@ -130,6 +133,12 @@ void QuicEndpoint::on_received(ReceivedDatagram& received) {
     datagram.size = std::min(received.segment_size, received.size - offset);
     on_datagram(datagram, false);
   }
+}
+
+void QuicEndpoint::on_port_unreachable() {
+  std::vector<std::shared_ptr<QuicConnection>> connections;
+  for (auto& [cid, conn] : connections_) connections.push_back(conn);
+  for (auto& conn : connections) conn->on_port_unreachable();
 }
 
 void QuicEndpoint::enable_offloads() { features_ = quic::enable_offloads(socket_.native_handle()); }

@@ -104,6 +104,8 @@ class QuicEndpoint final : public std::enable_shared_from_this<QuicEndpoint> {
   // Each packet of a (possibly GRO-coalesced) datagram in turn.
   void on_received(ReceivedDatagram& received);
   void enable_offloads();
+  // Client: the server's host said nothing listens on the port.
+  void on_port_unreachable();
   // `handed_over`: it came from another worker, which found no connection.
   void on_datagram(Datagram& datagram, bool handed_over);
   bool hand_over(const ngtcp2_version_cid& vc, const Datagram& datagram);

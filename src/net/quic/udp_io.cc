@@ -160,6 +160,7 @@ std::size_t UdpReceiver::receive(int fd, bool ipv6, const SocketAddress& local) 
   do {
     n = ::recvmmsg(fd, headers_.data(), static_cast<unsigned>(batch_), MSG_DONTWAIT, nullptr);
   } while (n < 0 && errno == EINTR);
+  last_error_ = n < 0 && errno != EAGAIN && errno != EWOULDBLOCK ? errno : 0;
   if (n <= 0) return 0;
   std::size_t kept = 0;
   for (int i = 0; i < n; ++i) {

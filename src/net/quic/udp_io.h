@@ -62,6 +62,9 @@ class UdpReceiver {
   // read (0: none waiting). `local` fills in the local address where the
   // kernel does not say (packet info gives it on wildcard sockets).
   std::size_t receive(int fd, bool ipv6, const SocketAddress& local);
+  // The errno of the last receive() that read nothing because of an error
+  // (ECONNREFUSED: an ICMP port unreachable on a connected socket); else 0.
+  int last_error() const { return last_error_; }
   ReceivedDatagram& operator[](std::size_t i) { return datagrams_[i]; }
 
  private:
@@ -75,6 +78,7 @@ class UdpReceiver {
   std::vector<iovec> iovecs_;
   std::vector<mmsghdr> headers_;
   std::vector<ReceivedDatagram> datagrams_;
+  int last_error_ = 0;
 };
 
 }  // namespace triplex::net::quic

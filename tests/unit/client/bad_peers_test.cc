@@ -363,7 +363,7 @@ TEST_F(BadPeersHttp2Test, SilentServerFailsTheHandshakeAfterTheConnectTimeout) {
     options.connect_timeout = kShortDeadline;
     auto outcome = unary(protocol, HttpVersion::kHttp2, server_->url(), kSafetyNet, options);
     EXPECT_EQ(outcome.status.code, Code::kUnavailable) << outcome.status.to_string();
-    EXPECT_NE(outcome.status.message.find("over HTTP/2: no handshake within 300 ms"),
+    EXPECT_NE(outcome.status.message.find("over HTTP/2: no HTTP/2 handshake within 300 ms"),
               std::string::npos)
         << outcome.status.message;
     EXPECT_LT(outcome.elapsed, kShortDeadline + 1s);
@@ -401,28 +401,22 @@ TEST_F(BadPeersHttp2Test, CallsWaitingForTheSameSlowHandshakeAllProceed) {
 // HTTP/3: the failures that happen before any HTTP, in QUIC.
 class BadPeersHttp3Test : public BadPeersBase, public ::testing::TestWithParam<RpcProtocol> {};
 
-// QUIC over UDP hears no "connection refused" (the client ignores the ICMP
-// error), so the handshake gives up after connect_timeout.
+// The ICMP port unreachable that loopback returns ends the handshake at once
+// (the default connect timeout is 10 s).
 TEST_P(BadPeersHttp3Test, NothingListensOnThePort) {
-  ChannelOptions options;
-  options.connect_timeout = kShortDeadline;
-  auto outcome =
-      unary(GetParam(), HttpVersion::kHttp3,
-            "https://127.0.0.1:" + std::to_string(unused_udp_port()), kSafetyNet, options);
+  auto outcome = unary(GetParam(), HttpVersion::kHttp3,
+                       "https://127.0.0.1:" + std::to_string(unused_udp_port()), kSafetyNet);
   EXPECT_EQ(outcome.status.code, Code::kUnavailable) << outcome.status.to_string();
-  EXPECT_NE(outcome.status.message.find("over HTTP/3: the handshake did not complete"),
-            std::string::npos)
+  EXPECT_NE(outcome.status.message.find("over HTTP/3: connection refused"), std::string::npos)
       << outcome.status.message;
-  EXPECT_LT(outcome.elapsed, kShortDeadline + 1s);
+  EXPECT_LT(outcome.elapsed, 1s);
 }
 
-// The HTTP/3 client does not say why its handshake failed yet, so the
-// message names the failed handshake, not the certificate.
 TEST_P(BadPeersHttp3Test, CertificateDoesNotVerify) {
   SelfSignedServer tls_server;
   auto outcome = unary(GetParam(), HttpVersion::kHttp3, tls_server.url());
   EXPECT_EQ(outcome.status.code, Code::kUnavailable) << outcome.status.to_string();
-  EXPECT_NE(outcome.status.message.find("over HTTP/3: the handshake did not complete"),
+  EXPECT_NE(outcome.status.message.find("over HTTP/3: certificate verify failed"),
             std::string::npos)
       << outcome.status.message;
   EXPECT_LT(outcome.elapsed, 1s);
