@@ -82,6 +82,18 @@ struct ClientMethod {
   bool no_side_effects = false;
 };
 
+// Where a call's time went (for tools such as `triplex curl -v`). The
+// connection's phases count from when the connection was asked for, which
+// for a reused one was before the call; a phase that did not happen is unset
+// (HTTP/3 has no TCP connect, plaintext no handshake).
+struct CallTimings {
+  bool reused_connection = false;                      // open before the call was made
+  std::optional<std::chrono::microseconds> connect;    // TCP connected
+  std::optional<std::chrono::microseconds> handshake;  // TLS or QUIC handshake done
+  // From when the call was made: the response head arrived.
+  std::optional<std::chrono::microseconds> first_byte;
+};
+
 // One RPC. Write request messages, then writes_done(); read response
 // messages until read() says false; finish() gives the status.
 class ClientCall {
@@ -102,6 +114,7 @@ class ClientCall {
   virtual bool sent_as_early_data() const = 0;
   // "HTTP/2" etc. once connected.
   virtual const char* http_version() const = 0;
+  virtual CallTimings timings() const = 0;
 };
 
 class Channel {

@@ -7,7 +7,10 @@
 // from that executor. Exchanges outlive it (failing as if reset).
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "src/http/client_exchange.h"
 
@@ -33,6 +36,15 @@ class ClientConnection {
   // Why the connection failed before it could carry requests, when it knows
   // more than that it closed (empty otherwise).
   virtual std::string failure() const { return {}; }
+
+  // When the connection was asked for, and when its transport connected and
+  // was secured (TLS or the QUIC handshake): for timing breakdowns.
+  struct Timeline {
+    std::chrono::steady_clock::time_point started;
+    std::optional<std::chrono::steady_clock::time_point> connected;
+    std::optional<std::chrono::steady_clock::time_point> secured;
+  };
+  Timeline timeline;
 };
 
 }  // namespace triplex::http

@@ -97,7 +97,8 @@ asio::awaitable<std::unique_ptr<ByteStream>> connect_tcp(asio::any_io_executor e
                                                          std::string host, std::uint16_t port,
                                                          const ClientTlsContext* tls,
                                                          std::string server_name,
-                                                         std::chrono::milliseconds timeout) {
+                                                         std::chrono::milliseconds timeout,
+                                                         ConnectTimes* times) {
   auto attempt = std::make_shared<Attempt>(executor);
   Disarm disarm{*attempt};
   if (timeout.count() > 0) {
@@ -132,6 +133,7 @@ asio::awaitable<std::unique_ptr<ByteStream>> connect_tcp(asio::any_io_executor e
     if (!connect_ec) break;
   }
   if (failure) throw std::system_error(failure, attempt->phase);
+  if (times != nullptr) times->connected = std::chrono::steady_clock::now();
   asio::error_code ignored;
   attempt->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
   if (tls == nullptr) co_return std::make_unique<PlainStream>(std::move(attempt->socket));
@@ -148,6 +150,7 @@ asio::awaitable<std::unique_ptr<ByteStream>> connect_tcp(asio::any_io_executor e
       co_await attempt->tls->async_handshake(asio::ssl::stream_base::client, kNoThrow);
   if (attempt->timed_out) throw_timeout(*attempt, timeout);
   if (handshake_ec) throw handshake_error(ssl, verify, handshake_ec, target);
+  if (times != nullptr) times->secured = std::chrono::steady_clock::now();
   co_return std::make_unique<TlsStream>(std::move(*attempt->tls));
 }
 

@@ -18,6 +18,12 @@
 
 namespace triplex::net {
 
+// When the phases of a connection attempt ended.
+struct ConnectTimes {
+  std::chrono::steady_clock::time_point connected;  // TCP
+  std::chrono::steady_clock::time_point secured;    // TLS handshake (if any)
+};
+
 // Connects to `host`:`port`; `tls` null means plaintext. With TLS,
 // `server_name` (or `host` when empty) is sent as SNI and the server's
 // certificate must name it, unless the context is insecure. `timeout`
@@ -31,6 +37,7 @@ asio::awaitable<std::unique_ptr<ByteStream>> connect_tcp(asio::any_io_executor e
                                                          std::string host, std::uint16_t port,
                                                          const ClientTlsContext* tls,
                                                          std::string server_name,
-                                                         std::chrono::milliseconds timeout);
+                                                         std::chrono::milliseconds timeout,
+                                                         ConnectTimes* times = nullptr);
 
 }  // namespace triplex::net

@@ -155,8 +155,15 @@ asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::open_conne
 }
 
 asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect() {
-  if (options_.http_version == HttpVersion::kHttp3) co_return co_await connect_http3();
-  co_return co_await connect_tcp();
+  auto started = std::chrono::steady_clock::now();
+  std::shared_ptr<http::ClientConnection> connection;
+  if (options_.http_version == HttpVersion::kHttp3) {
+    connection = co_await connect_http3();
+  } else {
+    connection = co_await connect_tcp();
+  }
+  connection->timeline.started = started;
+  co_return connection;
 }
 
 const net::ClientTlsContext& ChannelImpl::tcp_tls() {
@@ -180,9 +187,10 @@ const net::ClientTlsContext& ChannelImpl::tcp_tls() {
 asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect_tcp() {
   const net::ClientTlsContext* tls = target_.tls ? &tcp_tls() : nullptr;
   std::unique_ptr<net::ByteStream> stream;
+  net::ConnectTimes times;
   try {
     stream = co_await net::connect_tcp(io_.get_executor(), target_.host, target_.port, tls,
-                                       options_.tls.server_name, options_.connect_timeout);
+                                       options_.tls.server_name, options_.connect_timeout, &times);
   } catch (const std::exception& e) {
     throw Error(Code::kUnavailable, e.what());
   }
@@ -192,14 +200,19 @@ asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect_tc
   if (options_.http_version == HttpVersion::kHttp2 && !http2) {
     throw Error(Code::kUnavailable, target_.authority + " did not agree to HTTP/2");
   }
+  std::shared_ptr<http::ClientConnection> connection;
   if (http2) {
     http::Http2ClientOptions h2;
     h2.keepalive_time = keepalive_time_;
     // connect_tcp's timeout ends with TCP and TLS: the server's SETTINGS get as long.
     h2.handshake_timeout = options_.connect_timeout;
-    co_return http::Http2ClientConnection::start(std::move(stream), h2);
+    connection = http::Http2ClientConnection::start(std::move(stream), h2);
+  } else {
+    connection = http::Http1ClientConnection::start(std::move(stream));
   }
-  co_return http::Http1ClientConnection::start(std::move(stream));
+  connection->timeline.connected = times.connected;
+  if (tls != nullptr) connection->timeline.secured = times.secured;
+  co_return connection;
 }
 
 asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect_http3() {

@@ -143,4 +143,22 @@ const char* ClientCallImpl::http_version() const {
   return connection_ ? connection_->version() : "";
 }
 
+CallTimings ClientCallImpl::timings() const {
+  using std::chrono::microseconds;
+  auto since = [](auto start, std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration_cast<microseconds>(t - start);
+  };
+  CallTimings timings;
+  if (connection_) {
+    const auto& line = connection_->timeline;
+    timings.reused_connection = line.started < made_;
+    if (line.connected) timings.connect = since(line.started, *line.connected);
+    if (line.secured) timings.handshake = since(line.started, *line.secured);
+  }
+  if (state_->transport) {
+    if (auto head = state_->transport->response_started()) timings.first_byte = since(made_, *head);
+  }
+  return timings;
+}
+
 }  // namespace triplex::rpc

@@ -27,6 +27,7 @@ class ClientCallImpl final : public ClientCall {
   void cancel() override;
   bool sent_as_early_data() const override;
   const char* http_version() const override;
+  CallTimings timings() const override;
 
  private:
   // What the deadline timer may touch after the call is gone.
@@ -49,6 +50,7 @@ class ClientCallImpl final : public ClientCall {
   std::shared_ptr<http::ClientConnection> connection_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   asio::steady_timer deadline_timer_;
+  std::chrono::steady_clock::time_point made_ = std::chrono::steady_clock::now();
   bool started_ = false;
 };
 

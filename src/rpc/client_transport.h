@@ -67,6 +67,8 @@ class ClientTransport {
   virtual void cancel(Status status) = 0;
   // The request went out as 0-RTT early data (HTTP/3 resumption).
   virtual bool sent_as_early_data() const = 0;
+  // When the response head arrived, if it has.
+  virtual std::optional<std::chrono::steady_clock::time_point> response_started() const = 0;
 };
 
 std::unique_ptr<ClientTransport> make_client_transport(ClientProtocol protocol, ClientCallSpec spec,

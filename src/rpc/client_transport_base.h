@@ -20,6 +20,9 @@ class ClientTransportBase : public ClientTransport {
   bool sent_as_early_data() const override {
     return exchange_ != nullptr && exchange_->sent_as_early_data();
   }
+  std::optional<std::chrono::steady_clock::time_point> response_started() const override {
+    return response_started_;
+  }
 
  protected:
   ClientTransportBase(ClientCallSpec spec, ExchangeOpener open)
@@ -27,6 +30,12 @@ class ClientTransportBase : public ClientTransport {
 
   // Method, path, authority, scheme, user-agent and the call's metadata.
   http::RequestHead base_head(std::string method, std::string path) const;
+  // The exchange's response head, noting when it came.
+  asio::awaitable<http::ResponseHead> read_head() {
+    http::ResponseHead head = co_await exchange_->read_head();
+    response_started_ = std::chrono::steady_clock::now();
+    co_return head;
+  }
   // Sets the final status unless one is set; a failure resets the exchange.
   void end(Status status);
   bool done() const { return done_; }
@@ -44,6 +53,7 @@ class ClientTransportBase : public ClientTransport {
  private:
   Status status_;
   bool done_ = false;
+  std::optional<std::chrono::steady_clock::time_point> response_started_;
 };
 
 }  // namespace triplex::rpc

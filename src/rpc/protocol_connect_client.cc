@@ -158,7 +158,7 @@ asio::awaitable<std::optional<std::string>> ConnectClientTransport::receive_unar
     end(Status());  // the one message came already
     co_return std::nullopt;
   }
-  http::ResponseHead head = co_await exchange_->read_head();
+  http::ResponseHead head = co_await read_head();
   head_read_ = true;
   for (const auto& f : head.headers) {
     if (f.name.starts_with("trailer-")) continue;
@@ -202,7 +202,7 @@ asio::awaitable<std::optional<std::string>> ConnectClientTransport::receive_unar
 
 asio::awaitable<std::optional<std::string>> ConnectClientTransport::receive_streaming() {
   if (!head_read_) {
-    http::ResponseHead head = co_await exchange_->read_head();
+    http::ResponseHead head = co_await read_head();
     head_read_ = true;
     collect_metadata(head.headers, headers_);
     if (head.status != 200) {

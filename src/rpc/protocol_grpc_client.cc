@@ -94,7 +94,7 @@ asio::awaitable<std::optional<std::string>> GrpcClientTransport::receive() {
 
 asio::awaitable<std::optional<std::string>> GrpcClientTransport::next_message() {
   if (!head_read_) {
-    http::ResponseHead head = co_await exchange_->read_head();
+    http::ResponseHead head = co_await read_head();
     head_read_ = true;
     if (!on_head(head)) co_return std::nullopt;
   }

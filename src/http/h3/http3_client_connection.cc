@@ -203,6 +203,7 @@ void Http3ClientConnection::close() {
 }
 
 void Http3ClientConnection::on_handshake_completed() {
+  timeline.secured = std::chrono::steady_clock::now();
   early_data_accepted_ =
       quic_->early_data_possible() && !ngtcp2_conn_get_early_data_rejected(quic_->native());
   if (!early_data_accepted_) {

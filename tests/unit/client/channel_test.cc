@@ -189,6 +189,33 @@ TEST_P(ChannelTest, ABurstOfFirstCallsSharesAConnection) {
   }
 }
 
+TEST_P(ChannelTest, TimingsShowTheConnectionAndTheFirstByte) {
+  auto ch = channel();
+  auto call_once = [&]() {
+    auto call = ch->call(method("UnaryCall", RpcKind::kUnary));
+    auto task = [&]() -> asio::awaitable<Status> {
+      SimpleRequest req;
+      co_await call->write(req);
+      co_await call->writes_done();
+      co_return co_await call->finish();
+    };
+    EXPECT_TRUE(run(io_, task()).ok());
+    return call->timings();
+  };
+  CallTimings first = call_once();
+  EXPECT_FALSE(first.reused_connection);
+  // HTTP/3 has no TCP connect; TLS and QUIC both shake hands.
+  EXPECT_EQ(first.connect.has_value(), GetParam().version != HttpVersion::kHttp3);
+  ASSERT_TRUE(first.handshake.has_value());
+  if (first.connect) EXPECT_LE(*first.connect, *first.handshake);
+  ASSERT_TRUE(first.first_byte.has_value());
+  if (GetParam().version != HttpVersion::kHttp1) {  // HTTP/1.1 may open another
+    CallTimings second = call_once();
+    EXPECT_TRUE(second.reused_connection);
+    EXPECT_TRUE(second.first_byte.has_value());
+  }
+}
+
 TEST_P(ChannelTest, ClientStreaming) {
   auto ch = channel();
   auto call = ch->call(method("StreamingInputCall", RpcKind::kClientStreaming));
