@@ -10,6 +10,7 @@
 #include "src/http/h2/http2_client_connection.h"
 #include "src/http/h3/http3_client_connection.h"
 #include "src/net/tcp_connector.h"
+#include "src/rpc/alt_svc.h"
 #include "src/rpc/client_call_impl.h"
 
 namespace triplex {
@@ -29,6 +30,9 @@ namespace {
 
 // HTTP/1.1 carries one call at a time: calls beyond this many queue.
 constexpr std::size_t kMaxHttp1Connections = 8;
+// An HTTP/3 alternative that failed is not tried again for this long.
+constexpr auto kAltSvcRetryAfter = std::chrono::minutes(5);
+constexpr auto kAltSvcHandshakeTimeout = std::chrono::milliseconds(2000);
 
 }  // namespace
 
@@ -64,7 +68,7 @@ ClientProtocol ChannelImpl::protocol() const {
   return ClientProtocol::kConnect;
 }
 
-ClientCallSpec ChannelImpl::spec_for(const ClientMethod& method, const CallOptions& options) const {
+ClientCallSpec ChannelImpl::spec_for(const ClientMethod& method, const CallOptions& options) {
   ClientCallSpec spec;
   spec.path = method.path;
   spec.authority = target_.authority;
@@ -77,7 +81,36 @@ ClientCallSpec ChannelImpl::spec_for(const ClientMethod& method, const CallOptio
   spec.metadata = options.metadata;
   spec.max_receive_message_size = options_.max_receive_message_size;
   spec.user_agent = options_.user_agent;
+  if (options_.http_version == HttpVersion::kAuto && target_.tls) {
+    spec.on_response_head = [weak = weak_from_this()](const http::ResponseHead& head) {
+      if (auto self = weak.lock()) self->on_response_head(head);
+    };
+  }
   return spec;
+}
+
+void ChannelImpl::on_response_head(const http::ResponseHead& head) {
+  const std::string* field = head.headers.find("alt-svc");
+  if (field == nullptr) return;
+  auto offer = parse_alt_svc_h3(*field, target_.host);
+  if (!offer) return;
+  if (offer->clear) {
+    alt_h3_port_.reset();
+    return;
+  }
+  alt_h3_port_ = offer->port;
+  alt_h3_expires_ = std::chrono::steady_clock::now() + offer->max_age;
+}
+
+void ChannelImpl::offer_http3(std::uint16_t port) {
+  alt_h3_port_ = port;
+  alt_h3_expires_ = std::chrono::steady_clock::now() + std::chrono::hours(24);
+}
+
+bool ChannelImpl::http3_offered() const {
+  auto now = std::chrono::steady_clock::now();
+  return options_.http_version == HttpVersion::kAuto && target_.tls && alt_h3_port_ &&
+         now < alt_h3_expires_ && now >= alt_h3_broken_until_;
 }
 
 std::shared_ptr<http::ClientConnection> ChannelImpl::pick() {
@@ -90,6 +123,13 @@ std::shared_ptr<http::ClientConnection> ChannelImpl::pick() {
     }
     return true;
   });
+  if (http3_offered()) {
+    // Calls move to HTTP/3; the TCP connections idle out.
+    for (const auto& c : pool_) {
+      if (std::string_view(c->version()) == "HTTP/3") return c;
+    }
+    return nullptr;
+  }
   std::shared_ptr<http::ClientConnection> least;
   for (const auto& c : pool_) {
     bool multiplexed = std::string_view(c->version()) != "HTTP/1.1";
@@ -103,6 +143,21 @@ std::shared_ptr<http::ClientConnection> ChannelImpl::pick() {
 
 asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::acquire(
     const ClientMethod& method) {
+  if (http3_offered()) {
+    // An Alt-Svc offer is only a hint: when HTTP/3 does not get through,
+    // stay on TCP for a while and carry on there.
+    std::shared_ptr<http::ClientConnection> connection;
+    try {
+      connection = pick();
+      if (!connection) connection = co_await open_connection();
+      if (co_await connection->wait_connected()) co_return connection;
+      std::erase(pool_, connection);
+    } catch (const Error&) {
+    } catch (const std::system_error& e) {
+      if (e.code() == asio::error::operation_aborted) throw;  // the call ended
+    }
+    alt_h3_broken_until_ = std::chrono::steady_clock::now() + kAltSvcRetryAfter;
+  }
   auto connection = pick();
   if (!connection) connection = co_await open_connection();
   if (!method.no_side_effects || !options_.early_data) {
@@ -158,7 +213,11 @@ asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect() 
   auto started = std::chrono::steady_clock::now();
   std::shared_ptr<http::ClientConnection> connection;
   if (options_.http_version == HttpVersion::kHttp3) {
-    connection = co_await connect_http3();
+    connection = co_await connect_http3(target_.port, options_.connect_timeout);
+  } else if (http3_offered()) {
+    // Quick to give up: TCP is there to fall back on.
+    connection = co_await connect_http3(
+        *alt_h3_port_, std::min(options_.connect_timeout, kAltSvcHandshakeTimeout));
   } else {
     connection = co_await connect_tcp();
   }
@@ -215,7 +274,8 @@ asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect_tc
   co_return connection;
 }
 
-asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect_http3() {
+asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect_http3(
+    std::uint16_t port, std::chrono::milliseconds handshake_timeout) {
   if (!target_.tls) throw Error(Code::kInvalidArgument, "HTTP/3 needs an https:// target");
   if (!quic_tls_) {
     net::quic::QuicClientTlsOptions tls;
@@ -230,7 +290,7 @@ asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect_ht
     }
   }
   asio::ip::udp::resolver resolver(io_);
-  auto service = std::to_string(target_.port);
+  auto service = std::to_string(port);
   auto results = co_await resolver.async_resolve(target_.host, service, asio::use_awaitable);
   if (results.empty()) throw Error(Code::kUnavailable, "cannot resolve " + target_.host);
   net::quic::QuicClientParams params;
@@ -240,8 +300,7 @@ asio::awaitable<std::shared_ptr<http::ClientConnection>> ChannelImpl::connect_ht
   params.early_data = options_.early_data;
   http::Http3ClientOptions h3;
   h3.quic.keepalive = options_.keepalive_time;
-  // QUIC hears no "connection refused": connect_timeout is how long it may try.
-  if (options_.connect_timeout.count() > 0) h3.quic.handshake_timeout = options_.connect_timeout;
+  if (handshake_timeout.count() > 0) h3.quic.handshake_timeout = handshake_timeout;
   try {
     co_return http::Http3ClientConnection::connect(io_, results.begin()->endpoint(), params, h3);
   } catch (const std::exception& e) {

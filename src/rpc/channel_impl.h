@@ -34,12 +34,14 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
   // not safe to replay wait for the handshake, so they never go as 0-RTT.
   // Throws triplex::Error(UNAVAILABLE) when none can be had.
   asio::awaitable<std::shared_ptr<http::ClientConnection>> acquire(const ClientMethod& method);
-  ClientCallSpec spec_for(const ClientMethod& method, const CallOptions& options) const;
+  ClientCallSpec spec_for(const ClientMethod& method, const CallOptions& options);
   ClientProtocol protocol() const;
   const ChannelOptions& options() const { return options_; }
   asio::io_context& io() { return io_; }
   // Open connections in the pool (for tests).
   std::size_t connection_count() const { return pool_.size(); }
+  // As if a response had offered HTTP/3 on `port` (for tests).
+  void offer_http3(std::uint16_t port);
 
  private:
   // An open connection that can take one more request now, if any.
@@ -48,9 +50,14 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
   // burst of first calls shares one multiplexed connection).
   asio::awaitable<std::shared_ptr<http::ClientConnection>> open_connection();
   asio::awaitable<std::shared_ptr<http::ClientConnection>> connect();
-  asio::awaitable<std::shared_ptr<http::ClientConnection>> connect_http3();
+  asio::awaitable<std::shared_ptr<http::ClientConnection>> connect_http3(
+      std::uint16_t port, std::chrono::milliseconds handshake_timeout);
   asio::awaitable<std::shared_ptr<http::ClientConnection>> connect_tcp();
   const net::ClientTlsContext& tcp_tls();
+  // HTTP/version auto over TLS: a response's Alt-Svc offered HTTP/3, it has
+  // not expired, and it did not fail lately. New connections are HTTP/3.
+  bool http3_offered() const;
+  void on_response_head(const http::ResponseHead& head);
 
   asio::io_context& io_;
   ChannelTarget target_;
@@ -65,6 +72,11 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
   std::shared_ptr<net::quic::QuicResumption> resumption_;
   std::shared_ptr<const net::quic::QuicClientTlsContext> quic_tls_;
   std::chrono::milliseconds keepalive_time_;  // doubled when a server says too_many_pings
+  // Alt-Svc: the HTTP/3 port offered, until when, and until when not to try
+  // it again after it failed.
+  std::optional<std::uint16_t> alt_h3_port_;
+  std::chrono::steady_clock::time_point alt_h3_expires_;
+  std::chrono::steady_clock::time_point alt_h3_broken_until_;
 };
 
 }  // namespace triplex::rpc

@@ -38,6 +38,8 @@ struct ClientCallSpec {
   Metadata metadata;
   std::size_t max_receive_message_size = 4 * 1024 * 1024;
   std::string user_agent = "triplex";
+  // Sees every response head (the channel learns Alt-Svc from them).
+  std::function<void(const http::ResponseHead&)> on_response_head;
 };
 
 // Opens the call's exchange on a connection the caller picked.

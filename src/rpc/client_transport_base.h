@@ -34,6 +34,7 @@ class ClientTransportBase : public ClientTransport {
   asio::awaitable<http::ResponseHead> read_head() {
     http::ResponseHead head = co_await exchange_->read_head();
     response_started_ = std::chrono::steady_clock::now();
+    if (spec_.on_response_head) spec_.on_response_head(head);
     co_return head;
   }
   // Sets the final status unless one is set; a failure resets the exchange.

@@ -7,6 +7,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <asio/ip/udp.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <optional>
@@ -209,7 +210,8 @@ TEST_P(ChannelTest, TimingsShowTheConnectionAndTheFirstByte) {
   ASSERT_TRUE(first.handshake.has_value());
   if (first.connect) EXPECT_LE(*first.connect, *first.handshake);
   ASSERT_TRUE(first.first_byte.has_value());
-  if (GetParam().version != HttpVersion::kHttp1) {  // HTTP/1.1 may open another
+  // HTTP/1.1 may open another connection, and auto moves to HTTP/3 (Alt-Svc).
+  if (GetParam().version == HttpVersion::kHttp2 || GetParam().version == HttpVersion::kHttp3) {
     CallTimings second = call_once();
     EXPECT_TRUE(second.reused_connection);
     EXPECT_TRUE(second.first_byte.has_value());
@@ -338,6 +340,66 @@ INSTANTIATE_TEST_SUITE_P(
 
 // A second channel to the same server resumes the first one's session and
 // sends a side-effect-free call as 0-RTT.
+// HTTP version auto: the first call goes over TCP (ALPN picks HTTP/2), its
+// response offers HTTP/3 (Alt-Svc), and the next call moves there.
+TEST(ChannelAltSvc, AutoMovesToHttp3WhenOffered) {
+  InteropServer server;
+  asio::io_context io;
+  ChannelOptions options;
+  options.protocol = RpcProtocol::kConnect;
+  options.tls.insecure = true;
+  auto ch = Channel::create(io, server.url(), options);
+  ClientMethod unary{std::string(kService) + "UnaryCall", RpcKind::kUnary, false};
+  std::vector<std::string> versions;
+  for (int i = 0; i < 3; ++i) {
+    auto call = ch->call(unary);
+    auto task = [&]() -> asio::awaitable<Status> {
+      SimpleRequest req;
+      co_await call->write(req);
+      co_await call->writes_done();
+      co_return co_await call->finish();
+    };
+    ASSERT_TRUE(run(io, task()).ok());
+    versions.emplace_back(call->http_version());
+  }
+  EXPECT_EQ(versions, (std::vector<std::string>{"HTTP/2", "HTTP/3", "HTTP/3"}));
+}
+
+// An offered HTTP/3 port that does not answer costs the call nothing: it
+// goes over TCP, and HTTP/3 is not tried again for a while.
+TEST(ChannelAltSvc, FallsBackToTcpWhenHttp3DoesNotAnswer) {
+  InteropServer server;
+  asio::io_context io;
+  ChannelOptions options;
+  options.tls.insecure = true;
+  auto ch = Channel::create(io, server.url(), options);
+  auto impl = std::dynamic_pointer_cast<rpc::ChannelImpl>(ch);
+  ASSERT_NE(impl, nullptr);
+  // A UDP port with nothing behind it: bound, noted, closed.
+  std::uint16_t dead_port;
+  {
+    asio::ip::udp::socket probe(io,
+                                asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    dead_port = probe.local_endpoint().port();
+  }
+  impl->offer_http3(dead_port);
+  ClientMethod unary{std::string(kService) + "UnaryCall", RpcKind::kUnary, false};
+  for (int i = 0; i < 2; ++i) {
+    auto call = ch->call(unary);
+    auto started = std::chrono::steady_clock::now();
+    auto task = [&]() -> asio::awaitable<Status> {
+      SimpleRequest req;
+      co_await call->write(req);
+      co_await call->writes_done();
+      co_return co_await call->finish();
+    };
+    Status s = run(io, task());
+    EXPECT_TRUE(s.ok()) << s.to_string();
+    EXPECT_STREQ(call->http_version(), "HTTP/2");
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 2500ms);
+  }
+}
+
 TEST(ChannelResumption, SideEffectFreeCallsGoAsEarlyData) {
   InteropServer server;
   asio::io_context io;
