@@ -54,8 +54,10 @@ struct RetryPolicy {
 
 struct ChannelOptions {
   RpcProtocol protocol = RpcProtocol::kGrpc;
-  // kAuto: TLS with ALPN (h2, then http/1.1), h2c for http:// targets.
+  // kAuto: TLS with ALPN (h2, then http/1.1), h2c for http:// targets; then
+  // HTTP/3 once a response offers it (Alt-Svc) if follow_alt_svc.
   HttpVersion http_version = HttpVersion::kAuto;
+  bool follow_alt_svc = true;
   ClientTlsOptions tls;
   bool json = false;        // messages as protobuf JSON instead of binary
   std::string compression;  // request compression: "gzip", "deflate", "zstd", "br"

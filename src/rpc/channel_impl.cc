@@ -81,7 +81,7 @@ ClientCallSpec ChannelImpl::spec_for(const ClientMethod& method, const CallOptio
   spec.metadata = options.metadata;
   spec.max_receive_message_size = options_.max_receive_message_size;
   spec.user_agent = options_.user_agent;
-  if (options_.http_version == HttpVersion::kAuto && target_.tls) {
+  if (options_.http_version == HttpVersion::kAuto && options_.follow_alt_svc && target_.tls) {
     spec.on_response_head = [weak = weak_from_this()](const http::ResponseHead& head) {
       if (auto self = weak.lock()) self->on_response_head(head);
     };
