@@ -7,6 +7,18 @@
 # removed on exit) and installs the EXIT/INT/TERM traps.
 
 say() { echo "${log_prefix:-interop}: $*" >&2; }
+
+# Checks tally: `pass NAME` / `fail NAME WHY` print a line each and count.
+passed=0
+failed=0
+pass() {
+  echo "PASS $1"
+  passed=$((passed + 1))
+}
+fail() {
+  echo "FAIL $1: $2"
+  failed=$((failed + 1))
+}
 die() {
   say "$*"
   exit 1

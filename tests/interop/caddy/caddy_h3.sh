@@ -230,16 +230,6 @@ caddy_stop() {
 }
 
 # --- judging ----------------------------------------------------------------------------------
-passed=0
-failed=0
-pass() {
-  echo "PASS $1"
-  passed=$((passed + 1))
-}
-fail() {
-  echo "FAIL $1: $2"
-  failed=$((failed + 1))
-}
 
 # judge PROTOCOL STATUS WANT OUT ERR ACCESS_LOG: compares one triplex curl call with WANT, a JSON
 # object: {"messages": [...]} for a success (the exact messages, in order), or {"exit": N,

@@ -95,16 +95,6 @@ eliza_root=$(cd "$(dirname "$schema")/../../.." && pwd)
 eliza_file=${schema#"$eliza_root"/}
 say_input='{"sentence":"I feel happy"}'
 
-passed=0
-failed=0
-pass() {
-  echo "PASS $1"
-  passed=$((passed + 1))
-}
-fail() {
-  echo "FAIL $1: $2"
-  failed=$((failed + 1))
-}
 
 # fetch NAME CURL_ARGS...: one curl request, captured as $tmp/NAME.h (headers, then trailers),
 # $tmp/NAME.b (body) and $tmp/NAME.w (status and HTTP version). Reports FAIL NAME and returns 1

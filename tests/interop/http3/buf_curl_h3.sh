@@ -84,16 +84,6 @@ python=$(command -v python3) || die "python3 is needed to judge the responses"
 "$protoc" -I"$proto_root" --include_imports -o "$tmp/testing.binpb" grpc/testing/test.proto ||
   die "protoc could not build the grpc.testing descriptor set"
 
-passed=0
-failed=0
-pass() {
-  echo "PASS $1"
-  passed=$((passed + 1))
-}
-fail() {
-  echo "FAIL $1: $2"
-  failed=$((failed + 1))
-}
 
 # judge CHECK OUT ERR [ARG]: judges buf curl's stdout OUT (JSON messages) and stderr ERR (the
 # error JSON, the -v log) by CHECK; prints why it fails, if it does.

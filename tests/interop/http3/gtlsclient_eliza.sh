@@ -90,16 +90,6 @@ for c in "${cases[@]}"; do
 done
 python=$(command -v python3) || die "python3 is needed to judge the responses"
 
-passed=0
-failed=0
-pass() {
-  echo "PASS $1"
-  passed=$((passed + 1))
-}
-fail() {
-  echo "FAIL $1: $2"
-  failed=$((failed + 1))
-}
 
 # query N: the query string of request N (the message is {"sentence":"I feel happy N"}).
 query() {

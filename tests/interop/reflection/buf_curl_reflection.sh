@@ -83,16 +83,6 @@ else
   transport=(-k)
 fi
 
-passed=0
-failed=0
-pass() {
-  echo "PASS $1"
-  passed=$((passed + 1))
-}
-fail() {
-  echo "FAIL $1: $2"
-  failed=$((failed + 1))
-}
 
 # judge CHECK OUT [ARG]: judges buf curl's stdout OUT by CHECK; prints why it fails, if it does.
 judge() {
