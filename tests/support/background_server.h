@@ -37,6 +37,10 @@ class BackgroundServer {
   std::string url() const {
     return "https://localhost:" + std::to_string(server_.listening_port());
   }
+  // By address, for clients that must not depend on how localhost resolves.
+  std::string ip_url() const {
+    return "https://127.0.0.1:" + std::to_string(server_.listening_port());
+  }
   // Shuts down gracefully: in-flight calls get the drain timeout to end.
   void stop() {
     if (!thread_.joinable()) return;

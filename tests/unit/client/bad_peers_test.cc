@@ -35,6 +35,7 @@
 #include <thread>
 
 #include "grpc/testing/messages.pb.h"
+#include "tests/support/background_server.h"
 #include "tests/unit/client/scripted_server.h"
 #include "triplex/client.h"
 #include "triplex/server.h"
@@ -82,36 +83,6 @@ std::string response_message() {
   response.mutable_payload()->set_body(std::string(100, 'x'));
   return response.SerializeAsString();
 }
-
-// A self-signed TLS server (TCP and QUIC on the same port number) that no
-// client trusts by default. It has no services: the handshake is the test.
-class SelfSignedServer {
- public:
-  SelfSignedServer() : server_(options()) {
-    server_.start();
-    thread_ = std::thread([this] { server_.wait(); });
-  }
-  ~SelfSignedServer() {
-    server_.shutdown();
-    thread_.join();
-  }
-  std::string url() const {
-    return "https://127.0.0.1:" + std::to_string(server_.listening_port());
-  }
-
- private:
-  static ServerOptions options() {
-    ServerOptions o;
-    o.listen = {"127.0.0.1:0"};
-    o.tls = true;
-    o.tls_options.self_signed = true;
-    o.handle_signals = false;
-    o.workers = 1;
-    return o;
-  }
-  Server server_;
-  std::thread thread_;
-};
 
 class BadPeersBase {
  protected:
@@ -332,8 +303,8 @@ TEST_P(BadPeersTest, NothingListensOnThePort) {
 }
 
 TEST_P(BadPeersTest, CertificateDoesNotVerify) {
-  SelfSignedServer tls_server;
-  auto outcome = unary(tls_server.url());
+  BackgroundServer tls_server({});  // self-signed, no services: the handshake is the test
+  auto outcome = unary(tls_server.ip_url());
   EXPECT_EQ(outcome.status.code, Code::kUnavailable) << outcome.status.to_string();
   EXPECT_NE(outcome.status.message.find("certificate"), std::string::npos)
       << outcome.status.message;
@@ -413,8 +384,8 @@ TEST_P(BadPeersHttp3Test, NothingListensOnThePort) {
 }
 
 TEST_P(BadPeersHttp3Test, CertificateDoesNotVerify) {
-  SelfSignedServer tls_server;
-  auto outcome = unary(GetParam(), HttpVersion::kHttp3, tls_server.url());
+  BackgroundServer tls_server({});  // self-signed, no services: the handshake is the test
+  auto outcome = unary(GetParam(), HttpVersion::kHttp3, tls_server.ip_url());
   EXPECT_EQ(outcome.status.code, Code::kUnavailable) << outcome.status.to_string();
   EXPECT_NE(outcome.status.message.find("over HTTP/3: certificate verify failed"),
             std::string::npos)
