@@ -106,6 +106,9 @@ class ClientCall {
   virtual asio::awaitable<void> writes_done() = 0;
   // False at the end of the response (or on failure).
   virtual asio::awaitable<bool> read(google::protobuf::Message& response) = 0;
+  // Messages as encoded bytes (the channel's codec), for proxies.
+  virtual asio::awaitable<bool> write_raw(std::string payload) = 0;
+  virtual asio::awaitable<std::optional<std::string>> read_raw() = 0;
   // Reads whatever is left and returns the final status.
   virtual asio::awaitable<Status> finish() = 0;
   virtual const Metadata& response_headers() const = 0;

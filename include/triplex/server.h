@@ -52,6 +52,9 @@ class Server {
 
   void add_service(std::shared_ptr<Service> service);
   void add_interceptor(std::shared_ptr<Interceptor> interceptor);
+  // Serves every path no service claims (a proxy): the handler sees each
+  // call as a stream of raw messages (ServerContext::read_raw/write_raw).
+  void set_fallback_handler(MethodHandler handler);
   // Names of the services added so far ("package.Service"), in the order added.
   // Services are added before start(), so handlers may call this on any worker.
   std::vector<std::string> service_names() const;

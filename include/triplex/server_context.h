@@ -56,6 +56,13 @@ class ServerContext {
   virtual asio::awaitable<void> write_message(const google::protobuf::Message& message) = 0;
   // Sends response headers now rather than with the first message.
   virtual void send_headers() = 0;
+  // Messages as the client encoded them (decompressed), for proxies:
+  // read_raw returns nullopt at the end of the request stream. Both throw
+  // triplex::Error.
+  virtual asio::awaitable<std::optional<std::string>> read_raw() = 0;
+  virtual asio::awaitable<void> write_raw(std::string_view payload) = 0;
+  // How the client encodes messages: "proto" or "json".
+  virtual std::string_view codec() const = 0;
   // The request message read last arrived compressed (a compressed gRPC or
   // Connect envelope, or a Connect unary body with a content encoding).
   virtual bool request_compressed() const { return false; }

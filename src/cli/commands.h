@@ -7,6 +7,7 @@ namespace triplex::cli {
 
 void add_eliza_command(CLI::App& app);
 void add_curl_command(CLI::App& app);
+void add_proxy_command(CLI::App& app);
 
 int exit_code();
 void set_exit_code(int code);

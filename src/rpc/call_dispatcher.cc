@@ -96,6 +96,7 @@ void CallDispatcher::start_call(std::shared_ptr<http::Exchange> exchange,
     call->finish(status);
     return;
   }
+  if (method == nullptr) method = router_.fallback();
   if (method == nullptr) {
     call->finish(Status(Code::kUnimplemented, router_.describe_miss(path)));
     return;

@@ -51,8 +51,21 @@ void ClientCallImpl::fail(Status status) {
 }
 
 asio::awaitable<bool> ClientCallImpl::start() {
-  if (started_) co_return state_->transport != nullptr;
+  if (started_) {
+    // A read and a write may both start the call (a proxy pumps both ways):
+    // the second waits for the first to connect.
+    while (starting_) co_await start_done_.wait();
+    co_return state_->transport != nullptr;
+  }
   started_ = true;
+  starting_ = true;
+  bool ready = co_await connect_and_open();
+  starting_ = false;
+  start_done_.notify();
+  co_return ready;
+}
+
+asio::awaitable<bool> ClientCallImpl::connect_and_open() {
   if (state_->failure) co_return false;
   // On a coroutine of its own, so that the deadline (or cancel()) can stop it.
   state_->connecting = true;
@@ -98,6 +111,18 @@ asio::awaitable<bool> ClientCallImpl::write(const google::protobuf::Message& req
 asio::awaitable<void> ClientCallImpl::writes_done() {
   bool ready = co_await start();
   if (ready) co_await state_->transport->close_send();
+}
+
+asio::awaitable<bool> ClientCallImpl::write_raw(std::string payload) {
+  bool ready = co_await start();
+  if (!ready) co_return false;
+  co_return co_await state_->transport->send(std::move(payload));
+}
+
+asio::awaitable<std::optional<std::string>> ClientCallImpl::read_raw() {
+  bool ready = co_await start();
+  if (!ready) co_return std::nullopt;
+  co_return co_await state_->transport->receive();
 }
 
 asio::awaitable<bool> ClientCallImpl::read(google::protobuf::Message& response) {

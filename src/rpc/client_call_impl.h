@@ -9,6 +9,7 @@
 #include <asio/steady_timer.hpp>
 #include <memory>
 
+#include "src/net/event.h"
 #include "src/rpc/channel_impl.h"
 
 namespace triplex::rpc {
@@ -22,6 +23,8 @@ class ClientCallImpl final : public ClientCall {
   asio::awaitable<void> writes_done() override;
   asio::awaitable<bool> read(google::protobuf::Message& response) override;
   asio::awaitable<Status> finish() override;
+  asio::awaitable<bool> write_raw(std::string payload) override;
+  asio::awaitable<std::optional<std::string>> read_raw() override;
   const Metadata& response_headers() const override;
   const Metadata& response_trailers() const override;
   void cancel() override;
@@ -39,8 +42,9 @@ class ClientCallImpl final : public ClientCall {
     asio::cancellation_signal stop_connecting;
     bool connecting = false;
   };
-  // Connects and creates the transport; false when the call is over.
+  // Connects and creates the transport (once); false when the call is over.
   asio::awaitable<bool> start();
+  asio::awaitable<bool> connect_and_open();
   void fail(Status status);
 
   std::shared_ptr<ChannelImpl> channel_;
@@ -52,6 +56,8 @@ class ClientCallImpl final : public ClientCall {
   asio::steady_timer deadline_timer_;
   std::chrono::steady_clock::time_point made_ = std::chrono::steady_clock::now();
   bool started_ = false;
+  bool starting_ = false;  // start() is connecting
+  net::Event start_done_{deadline_timer_.get_executor()};
 };
 
 }  // namespace triplex::rpc

@@ -40,4 +40,13 @@ std::string Router::describe_miss(std::string_view path) const {
   return "unknown method " + std::string(name) + " for service " + std::string(service);
 }
 
+void Router::set_fallback(MethodHandler handler) {
+  MethodDefinition fallback;
+  // Framing is the same for every kind but Connect unary, which its content
+  // type announces; the handler sees every kind as a stream.
+  fallback.kind = RpcKind::kBidiStreaming;
+  fallback.handler = std::move(handler);
+  fallback_ = std::move(fallback);
+}
+
 }  // namespace triplex::rpc

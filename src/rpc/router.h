@@ -1,6 +1,7 @@
 #pragma once
 // Maps "/package.Service/Method" to its definition. Filled before the server
 // starts and read-only afterwards, so workers share it without locks.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -17,6 +18,9 @@ class Router {
   const MethodDefinition* find(std::string_view path) const;
   // Why a path has no method: "unknown service X" or "unknown method M for service X".
   std::string describe_miss(std::string_view path) const;
+  // What serves the paths find() misses (a proxy), if anything.
+  void set_fallback(MethodHandler handler);
+  const MethodDefinition* fallback() const { return fallback_ ? &*fallback_ : nullptr; }
 
  private:
   // Transparent hashing: lookups take a string_view without allocating.
@@ -26,6 +30,7 @@ class Router {
   };
   std::unordered_map<std::string, MethodDefinition, Hash, std::equal_to<>> methods_;
   std::unordered_set<std::string> services_;
+  std::optional<MethodDefinition> fallback_;
 };
 
 }  // namespace triplex::rpc

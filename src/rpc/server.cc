@@ -114,6 +114,10 @@ void Server::add_interceptor(std::shared_ptr<Interceptor> interceptor) {
   impl_->interceptors.push_back(std::move(interceptor));
 }
 
+void Server::set_fallback_handler(MethodHandler handler) {
+  impl_->router.set_fallback(std::move(handler));
+}
+
 void Server::start() {
   auto& impl = *impl_;
   std::size_t workers = impl.options.workers;

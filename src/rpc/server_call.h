@@ -7,6 +7,7 @@
 #include <asio/steady_timer.hpp>
 #include <memory>
 
+#include "src/rpc/codec.h"
 #include "src/rpc/protocol.h"
 #include "triplex/server_context.h"
 
@@ -26,6 +27,11 @@ class ServerCall final : public ServerContext, public std::enable_shared_from_th
   asio::awaitable<bool> read_message(google::protobuf::Message& message) override;
   asio::awaitable<void> write_message(const google::protobuf::Message& message) override;
   void send_headers() override;
+  asio::awaitable<std::optional<std::string>> read_raw() override { return read_payload(); }
+  asio::awaitable<void> write_raw(std::string_view payload) override {
+    return write_payload(payload);
+  }
+  std::string_view codec() const override { return codec_name(codec_); }
   bool request_compressed() const override { return transport_->last_read_compressed(); }
 
   // Raw payload I/O (the gateway and generic handlers use these directly).
