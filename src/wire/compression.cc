@@ -171,6 +171,20 @@ struct ZstdCCtxDeleter {
 constexpr int kZstdLevel = 3;
 // The decoder allocates the window a frame declares, so it is bounded by the
 // limit; 2 MiB (the default level's streaming window) is always accepted.
+// Frames of today's format (RFC 8878) or skippable ones. Debian's libzstd
+// also decodes legacy (pre-1.0) formats, which ignore the window limit and
+// allocate what the frame header asks for: a 10-byte message could make it
+// take 64 MiB.
+bool current_format_frame(std::string_view in, std::size_t pos) {
+  if (in.size() - pos < 4) return false;
+  std::uint32_t magic = 0;
+  for (int i = 3; i >= 0; --i) {
+    magic = (magic << 8) | static_cast<unsigned char>(in[pos + static_cast<std::size_t>(i)]);
+  }
+  return magic == ZSTD_MAGICNUMBER ||
+         (magic & ZSTD_MAGIC_SKIPPABLE_MASK) == ZSTD_MAGIC_SKIPPABLE_START;
+}
+
 constexpr int kZstdMinWindowLog = 21;
 constexpr int kZstdMaxWindowLog = 27;
 
@@ -208,6 +222,7 @@ class ZstdCompressor final : public Compressor {
 
     OutputBuffer buf(out, in.size(), limit);
     ZSTD_inBuffer input{in.data(), in.size(), 0};
+    if (!current_format_frame(in, 0)) return fail(out, DecompressResult::kCorrupt);
     while (true) {
       if (!buf.reserve_space()) return fail(out, DecompressResult::kTooLarge);
       ZSTD_outBuffer output{buf.free_begin(), buf.free_size(), 0};
@@ -221,6 +236,7 @@ class ZstdCompressor final : public Compressor {
       if (rc == 0) {
         // A frame ended; more input must be another whole frame.
         if (input.pos == input.size) break;
+        if (!current_format_frame(in, input.pos)) return fail(out, DecompressResult::kCorrupt);
         continue;
       }
       // Room left but nothing more produced: the input ended mid-frame.
