@@ -1,12 +1,12 @@
 // `triplex proxy`: the gateway. Serves gRPC, gRPC-Web and Connect on
 // HTTP/1.1, HTTP/2 and HTTP/3 and forwards every call to one upstream as gRPC
-// (src/proxy/forwarder.h). Config files, clusters and routes are to come
+// (src/gateway/forwarder.h). Config files, clusters and routes are to come
 // (docs/gateway-plan.md).
 #include <memory>
 
 #include "src/cli/commands.h"
 #include "src/cli/server_flags.h"
-#include "src/proxy/forwarder.h"
+#include "src/gateway/forwarder.h"
 
 namespace triplex::cli {
 
@@ -23,7 +23,7 @@ void add_proxy_command(CLI::App& app) {
   cmd->add_flag("--upstream-insecure", *insecure, "do not verify the upstream's certificate");
   cmd->callback([flags, upstream, insecure] {
     auto forwarder =
-        std::make_shared<proxy::Forwarder>(proxy::parse_upstream(*upstream, *insecure));
+        std::make_shared<gateway::Forwarder>(gateway::parse_upstream(*upstream, *insecure));
     Server server(to_server_options(*flags));
     server.set_fallback_handler(forwarder->handler());
     set_exit_code(run_server(server, *flags));

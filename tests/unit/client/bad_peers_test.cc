@@ -64,6 +64,14 @@ struct Outcome {
   Clock::duration elapsed{};
 };
 
+// A call that ended at its kShortDeadline, not before and not much after.
+void expect_deadline_exceeded(const Outcome& outcome) {
+  EXPECT_EQ(outcome.status.code, Code::kDeadlineExceeded) << outcome.status.to_string();
+  EXPECT_NE(outcome.status.message.find("deadline"), std::string::npos) << outcome.status.message;
+  EXPECT_GE(outcome.elapsed, kShortDeadline);
+  EXPECT_LT(outcome.elapsed, kShortDeadline + 1s);
+}
+
 struct Variant {
   RpcProtocol protocol;
   HttpVersion version;
@@ -266,10 +274,7 @@ TEST_P(BadPeersTest, DeadlinePassesWhileTheServerNeverAnswers) {
   Script script;
   script.mode = Script::Mode::kNeverAnswer;
   auto outcome = unary(serve(script), kShortDeadline);
-  EXPECT_EQ(outcome.status.code, Code::kDeadlineExceeded) << outcome.status.to_string();
-  EXPECT_NE(outcome.status.message.find("deadline"), std::string::npos) << outcome.status.message;
-  EXPECT_GE(outcome.elapsed, kShortDeadline);
-  EXPECT_LT(outcome.elapsed, kShortDeadline + 1s);
+  expect_deadline_exceeded(outcome);
 }
 
 // Accepts the connection and says nothing at all: over HTTP/2 the client is
@@ -278,10 +283,7 @@ TEST_P(BadPeersTest, DeadlinePassesWhileTheServerSaysNothing) {
   Script script;
   script.mode = Script::Mode::kSayNothing;
   auto outcome = unary(serve(script), kShortDeadline);
-  EXPECT_EQ(outcome.status.code, Code::kDeadlineExceeded) << outcome.status.to_string();
-  EXPECT_NE(outcome.status.message.find("deadline"), std::string::npos) << outcome.status.message;
-  EXPECT_GE(outcome.elapsed, kShortDeadline);
-  EXPECT_LT(outcome.elapsed, kShortDeadline + 1s);
+  expect_deadline_exceeded(outcome);
 }
 
 // The same over TLS: the server never answers the ClientHello.

@@ -1,4 +1,4 @@
-#include "src/proxy/forwarder.h"
+#include "src/gateway/forwarder.h"
 
 #include <asio/error.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -8,7 +8,7 @@
 #include <exception>
 #include <stdexcept>
 
-namespace triplex::proxy {
+namespace triplex::gateway {
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
@@ -150,4 +150,4 @@ asio::awaitable<Status> Forwarder::forward(ServerContext& context) {
   co_return status;
 }
 
-}  // namespace triplex::proxy
+}  // namespace triplex::gateway

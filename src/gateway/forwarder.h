@@ -15,7 +15,7 @@
 #include "triplex/client.h"
 #include "triplex/service.h"
 
-namespace triplex::proxy {
+namespace triplex::gateway {
 
 struct Upstream {
   std::string url;  // http://HOST:PORT (h2c) or https://HOST:PORT
@@ -41,4 +41,4 @@ class Forwarder : public std::enable_shared_from_this<Forwarder> {
   std::unordered_map<asio::io_context*, std::shared_ptr<Channel>> channels_;
 };
 
-}  // namespace triplex::proxy
+}  // namespace triplex::gateway
