@@ -8,6 +8,7 @@
 //   server.wait();    // until SIGTERM/SIGINT or shutdown(), then drains
 #include <asio/awaitable.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,27 @@ class Interceptor {
   virtual void after(ServerContext& context, const Status& status);
 };
 
+// Envoy's grpc_http1_bridge, which answers gRPC requests that cannot carry
+// trailers (HTTP/1.1 without `TE: trailers`): unary only, the response
+// buffered, HTTP 200 or 503 with grpc-status and grpc-message in the headers.
+struct Http1BridgeOptions {
+  // Also take application/x-protobuf requests: the body is one message with
+  // no gRPC envelope, and so is the answer (status still in the headers).
+  bool upgrade_protobuf_to_grpc = false;
+  // The largest response the bridge holds; beyond it the call fails with
+  // RESOURCE_EXHAUSTED.
+  std::size_t max_buffer_size = 4 * 1024 * 1024;
+};
+
+// A plain HTTP answer, for paths served outside RPC (metrics, health probes).
+struct HttpReply {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+// Called on any worker thread: must be thread-safe.
+using HttpRoute = std::function<HttpReply()>;
+
 struct ServerOptions {
   std::vector<std::string> listen = {"127.0.0.1:0"};  // "host:port"; port 0 picks one
   bool tls = false;                                   // false: plaintext (h2c)
@@ -40,6 +62,7 @@ struct ServerOptions {
   ConnectionOptions connection;
   // Origins browsers may call from (gRPC-Web, Connect); "*" for any; empty: no CORS.
   std::vector<std::string> cors_allowed_origins;
+  Http1BridgeOptions http1_bridge;
   bool handle_signals = true;  // drain on SIGTERM/SIGINT
 };
 
@@ -55,6 +78,8 @@ class Server {
   // Serves every path no service claims (a proxy): the handler sees each
   // call as a stream of raw messages (ServerContext::read_raw/write_raw).
   void set_fallback_handler(MethodHandler handler);
+  // Answers GET of exactly `path` (e.g. "/metrics") outside RPC.
+  void add_http_route(std::string path, HttpRoute route);
   // Names of the services added so far ("package.Service"), in the order added.
   // Services are added before start(), so handlers may call this on any worker.
   std::vector<std::string> service_names() const;

@@ -66,6 +66,10 @@ class ServerContext {
   // The request message read last arrived compressed (a compressed gRPC or
   // Connect envelope, or a Connect unary body with a content encoding).
   virtual bool request_compressed() const { return false; }
+  // For logs and metrics only: the RPC protocol ("grpc", "grpc-web",
+  // "connect") and the HTTP version ("HTTP/1.1", "HTTP/2", "HTTP/3").
+  virtual std::string_view protocol_name() const { return ""; }
+  virtual std::string_view http_version() const { return ""; }
 };
 
 }  // namespace triplex

@@ -6,7 +6,6 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <exception>
-#include <stdexcept>
 
 namespace triplex::gateway {
 namespace {
@@ -27,14 +26,33 @@ Metadata end_to_end(const Metadata& in) {
   return out;
 }
 
+// What passed through one call, for stats and the access log.
+struct Traffic {
+  std::uint64_t request_messages = 0;
+  std::uint64_t response_messages = 0;
+  std::uint64_t request_bytes = 0;
+  std::uint64_t response_bytes = 0;
+};
+
+void check_size(std::size_t size, std::optional<std::size_t> limit, const char* which) {
+  if (limit && size > *limit) {
+    throw Error(Code::kResourceExhausted,
+                std::string(which) + " message of " + std::to_string(size) +
+                    " bytes exceeds the route's limit of " + std::to_string(*limit) + " bytes");
+  }
+}
+
 // Requests downstream -> upstream, then half-close; then waits to be
 // cancelled, so that the response side decides when the call is over. A
 // failure (the caller went away, a bad message) cancels the upstream call
 // and ends the pump, keeping the error for the handler.
-asio::awaitable<void> pump_requests(ServerContext& context, ClientCall& call,
-                                    std::exception_ptr& error) {
+asio::awaitable<void> pump_requests(ServerContext& context, ClientCall& call, const Route& route,
+                                    Traffic& traffic, std::exception_ptr& error) {
   try {
     while (auto message = co_await context.read_raw()) {
+      check_size(message->size(), route.config.max_message_bytes, "request");
+      ++traffic.request_messages;
+      traffic.request_bytes += message->size();
       if (!co_await call.write_raw(std::move(*message))) break;
     }
     co_await call.writes_done();
@@ -55,8 +73,8 @@ asio::awaitable<void> pump_requests(ServerContext& context, ClientCall& call,
 }
 
 // Responses upstream -> downstream, headers before the first.
-asio::awaitable<void> pump_responses(ServerContext& context, ClientCall& call,
-                                     std::exception_ptr& error) {
+asio::awaitable<void> pump_responses(ServerContext& context, ClientCall& call, const Route& route,
+                                     Traffic& traffic, std::exception_ptr& error) {
   try {
     bool first = true;
     while (auto message = co_await call.read_raw()) {
@@ -66,7 +84,10 @@ asio::awaitable<void> pump_responses(ServerContext& context, ClientCall& call,
         }
         first = false;
       }
+      check_size(message->size(), route.config.max_message_bytes, "response");
       co_await context.write_raw(*message);
+      ++traffic.response_messages;
+      traffic.response_bytes += message->size();
     }
   } catch (const std::system_error& e) {
     if (e.code() != asio::error::operation_aborted) error = std::current_exception();
@@ -77,76 +98,135 @@ asio::awaitable<void> pump_responses(ServerContext& context, ClientCall& call,
   }
 }
 
-}  // namespace
-
-Upstream parse_upstream(const std::string& spec, bool insecure) {
-  auto scheme_end = spec.find("://");
-  if (scheme_end == std::string::npos) {
-    throw std::invalid_argument("upstream must be h2c://, h2:// or h3://HOST:PORT: " + spec);
+// The upstream's timeout: what is left of the caller's deadline, capped by
+// the route's and the cluster's, in whole milliseconds rounded up.
+std::optional<std::chrono::milliseconds> upstream_timeout(const ServerContext& context,
+                                                          const Route& route) {
+  std::optional<std::chrono::milliseconds> timeout;
+  if (auto deadline = context.deadline()) {
+    timeout = std::max(
+        std::chrono::ceil<std::chrono::milliseconds>(*deadline - ServerContext::Clock::now()),
+        std::chrono::milliseconds(1));
   }
-  std::string scheme = spec.substr(0, scheme_end);
-  std::string rest = spec.substr(scheme_end + 3);
-  Upstream upstream;
-  upstream.options.protocol = RpcProtocol::kGrpc;
-  upstream.options.tls.insecure = insecure;
-  upstream.options.follow_alt_svc = false;
-  upstream.options.max_receive_message_size = 64 * 1024 * 1024;
-  upstream.options.user_agent = "triplex-proxy";
-  if (scheme == "h2c") {
-    upstream.url = "http://" + rest;
-    upstream.options.http_version = HttpVersion::kHttp2;
-  } else if (scheme == "h2") {
-    upstream.url = "https://" + rest;
-    upstream.options.http_version = HttpVersion::kHttp2;
-  } else if (scheme == "h3") {
-    upstream.url = "https://" + rest;
-    upstream.options.http_version = HttpVersion::kHttp3;
-  } else {
-    throw std::invalid_argument("upstream must be h2c://, h2:// or h3://HOST:PORT: " + spec);
+  for (const auto& cap : {route.config.timeout, route.cluster->config().request_timeout}) {
+    if (cap && cap->count() > 0 && (!timeout || *cap < *timeout)) timeout = *cap;
   }
-  return upstream;
+  return timeout;
 }
 
-MethodHandler Forwarder::handler() {
-  return [self = shared_from_this()](ServerContext& context) { return self->forward(context); };
-}
-
-std::shared_ptr<Channel> Forwarder::channel_for(asio::io_context& io) {
-  std::lock_guard lock(mutex_);
-  auto& channel = channels_[&io];
-  if (!channel) channel = Channel::create(io, upstream_.url, upstream_.options);
-  return channel;
-}
-
-asio::awaitable<Status> Forwarder::forward(ServerContext& context) {
+asio::awaitable<Status> forward_call(ServerContext& context, const Route& route, Traffic& traffic) {
   if (context.codec() != "proto") {
     co_return Status(
         Code::kUnimplemented,
         "the gateway forwards binary (proto) messages; JSON needs the method's schema");
   }
   auto executor = co_await asio::this_coro::executor;
-  auto& io = asio::query(executor, asio::execution::context);
-  auto channel = channel_for(static_cast<asio::io_context&>(io));
+  auto& io = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
+  Endpoint& endpoint = route.cluster->pick();
+  Endpoint::CallScope counted(endpoint);
+  auto channel = endpoint.channel_for(io);
   CallOptions options;
   options.metadata = end_to_end(context.request_metadata());
-  if (auto deadline = context.deadline()) {
-    // What is left of the caller's deadline, rounded up to whole milliseconds.
-    auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(*deadline - ServerContext::Clock::now());
-    options.timeout = std::max(left, std::chrono::milliseconds(1));
-  }
+  options.timeout = upstream_timeout(context, route);
   ClientMethod method{std::string(context.method()), RpcKind::kBidiStreaming, false};
   auto call = channel->call(std::move(method), std::move(options));
   std::exception_ptr request_error;
   std::exception_ptr response_error;
-  co_await (pump_requests(context, *call, request_error) ||
-            pump_responses(context, *call, response_error));
+  co_await (pump_requests(context, *call, route, traffic, request_error) ||
+            pump_responses(context, *call, route, traffic, response_error));
   if (request_error) std::rethrow_exception(request_error);
   if (response_error) std::rethrow_exception(response_error);
   Status status = co_await call->finish();
   for (const auto& [key, value] : end_to_end(call->response_trailers())) {
     context.response_trailers().add(key, value);
   }
+  co_return status;
+}
+
+// The status a call that threw ends with, as the dispatcher will answer it.
+Status status_of(std::exception_ptr error, const ServerContext& context) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const Error& e) {
+    return e.status();
+  } catch (const std::exception& e) {
+    if (context.is_cancelled()) {
+      bool expired = context.deadline() && *context.deadline() <= ServerContext::Clock::now();
+      return expired ? Status(Code::kDeadlineExceeded, "deadline exceeded")
+                     : Status(Code::kCancelled, "cancelled");
+    }
+    return Status(Code::kUnknown, std::string("handler failed: ") + e.what());
+  }
+}
+
+std::string_view short_version(std::string_view version) {
+  if (version.starts_with("HTTP/")) version.remove_prefix(5);
+  return version;
+}
+
+}  // namespace
+
+Forwarder::Forwarder(const GatewayConfig& config, std::shared_ptr<GatewayStats> stats,
+                     std::shared_ptr<AccessLog> access_log)
+    : stats_(std::move(stats)), access_log_(std::move(access_log)) {
+  for (const auto& c : config.clusters) clusters_.push_back(std::make_shared<Cluster>(c));
+  for (const auto& r : config.routes) {
+    for (const auto& c : clusters_) {
+      if (c->name() == r.cluster) routes_.push_back(Route{r, c});
+    }
+  }
+}
+
+const Route* Forwarder::route_for(std::string_view method) const {
+  for (const auto& route : routes_) {
+    if (method.starts_with(route.config.prefix)) return &route;
+  }
+  return nullptr;
+}
+
+MethodHandler Forwarder::handler(std::string listener) {
+  return [self = shared_from_this(), listener = std::move(listener)](ServerContext& context) {
+    return self->forward(context, listener);
+  };
+}
+
+asio::awaitable<Status> Forwarder::forward(ServerContext& context, const std::string& listener) {
+  auto started = ServerContext::Clock::now();
+  auto started_wall = std::chrono::system_clock::now();
+  const Route* route = route_for(context.method());
+  Traffic traffic;
+  Status status;
+  std::exception_ptr error;
+  if (route == nullptr) {
+    status = Status(Code::kUnimplemented,
+                    "the gateway has no route for " + std::string(context.method()));
+  } else {
+    try {
+      status = co_await forward_call(context, *route, traffic);
+    } catch (...) {
+      error = std::current_exception();
+      status = status_of(error, context);
+    }
+  }
+  CallRecord record;
+  record.listener = listener;
+  record.http_version = short_version(context.http_version());
+  record.protocol = context.protocol_name();
+  record.method = context.method();
+  record.cluster = route != nullptr ? std::string_view(route->cluster->name()) : "";
+  record.peer = context.peer().address;
+  record.code = status.code;
+  record.message = status.message;
+  record.request_messages = traffic.request_messages;
+  record.response_messages = traffic.response_messages;
+  record.request_bytes = traffic.request_bytes;
+  record.response_bytes = traffic.response_bytes;
+  record.duration = ServerContext::Clock::now() - started;
+  record.start = started_wall;
+  if (stats_) stats_->record(record);
+  if (access_log_) access_log_->write(record);
+  // Rethrown so the dispatcher answers exactly as it would have.
+  if (error) std::rethrow_exception(error);
   co_return status;
 }
 

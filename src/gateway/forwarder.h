@@ -1,44 +1,48 @@
 #pragma once
-// The heart of `triplex proxy`: a fallback handler that forwards every call
-// it gets, whatever its protocol and HTTP version downstream, to an upstream
-// as gRPC, piping the raw messages both ways and carrying metadata, the
-// deadline (less the time already spent), and the upstream's headers,
-// trailers and status back in the downstream protocol's own form.
+// The heart of `triplex proxy`: a fallback handler that routes every call it
+// gets, whatever its protocol and HTTP version downstream, to an upstream
+// cluster and forwards it as gRPC, piping the raw messages both ways and
+// carrying metadata, the deadline (less the time already spent, capped by the
+// route and cluster), and the upstream's headers, trailers and status back in
+// the downstream protocol's own form. Each finished call goes to the stats
+// and the access log.
 //
-// Concurrency: handlers run on the server's workers; each worker gets its
-// own upstream Channel (a Channel lives on one io_context).
+// Concurrency: handlers run on the listeners' workers; clusters hand each
+// worker its own upstream Channel; stats and the log are thread-safe.
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
-#include "triplex/client.h"
+#include "src/gateway/access_log.h"
+#include "src/gateway/cluster.h"
+#include "src/gateway/config.h"
+#include "src/gateway/stats.h"
 #include "triplex/service.h"
 
 namespace triplex::gateway {
 
-struct Upstream {
-  std::string url;  // http://HOST:PORT (h2c) or https://HOST:PORT
-  ChannelOptions options;
+struct Route {
+  RouteConfig config;
+  std::shared_ptr<Cluster> cluster;
 };
-
-// Parses "h2c://HOST:PORT", "h2://HOST:PORT" (TLS) or "h3://HOST:PORT";
-// throws std::invalid_argument for anything else.
-Upstream parse_upstream(const std::string& spec, bool insecure);
 
 class Forwarder : public std::enable_shared_from_this<Forwarder> {
  public:
-  explicit Forwarder(Upstream upstream) : upstream_(std::move(upstream)) {}
-  // For Server::set_fallback_handler.
-  MethodHandler handler();
+  Forwarder(const GatewayConfig& config, std::shared_ptr<GatewayStats> stats,
+            std::shared_ptr<AccessLog> access_log);
+  // For Server::set_fallback_handler on the listener named `listener`.
+  MethodHandler handler(std::string listener);
+  const std::vector<std::shared_ptr<Cluster>>& clusters() const { return clusters_; }
+  // The first route whose prefix the method path starts with, or null.
+  const Route* route_for(std::string_view method) const;
 
  private:
-  asio::awaitable<Status> forward(ServerContext& context);
-  std::shared_ptr<Channel> channel_for(asio::io_context& io);
+  asio::awaitable<Status> forward(ServerContext& context, const std::string& listener);
 
-  Upstream upstream_;
-  std::mutex mutex_;
-  std::unordered_map<asio::io_context*, std::shared_ptr<Channel>> channels_;
+  std::vector<std::shared_ptr<Cluster>> clusters_;
+  std::vector<Route> routes_;
+  std::shared_ptr<GatewayStats> stats_;
+  std::shared_ptr<AccessLog> access_log_;
 };
 
 }  // namespace triplex::gateway

@@ -38,14 +38,37 @@ std::string_view route_path(std::string_view path) { return path.substr(0, path.
 CallDispatcher::CallDispatcher(const Router& router,
                                std::vector<std::unique_ptr<ServerProtocol>> protocols,
                                std::vector<std::shared_ptr<Interceptor>> interceptors,
-                               CallLimits limits, CorsPolicy cors)
+                               CallLimits limits, CorsPolicy cors, const HttpRoutes* http_routes)
     : router_(router),
       protocols_(std::move(protocols)),
       interceptors_(std::move(interceptors)),
       limits_(limits),
-      cors_(std::move(cors)) {}
+      cors_(std::move(cors)),
+      http_routes_(http_routes) {}
+
+bool CallDispatcher::serve_http_route(http::Exchange& exchange) {
+  if (http_routes_ == nullptr || http_routes_->empty()) return false;
+  const auto& request = exchange.request();
+  if (request.method != "GET") return false;
+  auto route = http_routes_->find(route_path(request.path));
+  if (route == http_routes_->end()) return false;
+  HttpReply reply = route->second();
+  http::ResponseHead head;
+  head.status = reply.status;
+  head.headers.add("content-type", reply.content_type);
+  if (reply.body.empty()) {
+    exchange.respond(std::move(head));
+    return true;
+  }
+  head.headers.add("content-length", std::to_string(reply.body.size()));
+  exchange.send_head(std::move(head));
+  exchange.queue(std::move(reply.body));
+  exchange.finish({});
+  return true;
+}
 
 void CallDispatcher::dispatch(std::shared_ptr<http::Exchange> exchange) {
+  if (serve_http_route(*exchange)) return;
   if (cors_.handle_preflight(*exchange)) return;
   cors_.decorate(*exchange);
   const ServerProtocol* protocol = nullptr;

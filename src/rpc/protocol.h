@@ -52,6 +52,8 @@ class ServerTransport {
   // Ends the call (Trailers-Only when nothing was sent). Idempotent.
   virtual void finish(const Status& status, const Metadata& headers, const Metadata& trailers) = 0;
   virtual http::Exchange& exchange() = 0;
+  // "grpc", "grpc-web" or "connect", for logs and metrics.
+  virtual std::string_view protocol_name() const = 0;
   // The message read() returned last arrived compressed.
   bool last_read_compressed() const { return last_read_compressed_; }
 

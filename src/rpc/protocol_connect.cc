@@ -63,6 +63,7 @@ class ConnectTransportBase : public ServerTransport {
       : exchange_(std::move(exchange)), limits_(limits), codec_(codec) {}
 
   http::Exchange& exchange() override { return *exchange_; }
+  std::string_view protocol_name() const override { return "connect"; }
 
  protected:
   // Reads common request headers; `encoding_header`/`accept_header` name the

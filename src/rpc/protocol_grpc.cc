@@ -15,12 +15,17 @@ namespace {
 struct GrpcContentType {
   bool web = false;
   bool text = false;
+  // application/x-protobuf, taken by the bridge: one message, no envelope.
+  bool unframed = false;
   Codec codec = Codec::kProto;
 };
+
+constexpr std::string_view kUnframedType = "application/x-protobuf";
 
 std::optional<GrpcContentType> parse_content_type(std::string_view type) {
   type = type.substr(0, type.find(';'));
   while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type == kUnframedType) return GrpcContentType{.unframed = true};
   constexpr std::string_view kPrefix = "application/grpc";
   if (!type.starts_with(kPrefix)) return std::nullopt;
   type.remove_prefix(kPrefix.size());
@@ -43,13 +48,14 @@ std::optional<GrpcContentType> parse_content_type(std::string_view type) {
 class GrpcTransport final : public ServerTransport {
  public:
   GrpcTransport(std::shared_ptr<http::Exchange> exchange, const CallLimits& limits,
-                GrpcContentType type)
+                const Http1BridgeOptions& bridge, GrpcContentType type)
       : exchange_(std::move(exchange)),
         limits_(limits),
+        bridge_options_(bridge),
         type_(type),
         body_(*exchange_, limits.max_receive_message_size, type.text, Code::kInternal),
         // Without trailers, plain gRPC falls back to the HTTP/1.1 bridge.
-        bridge_(!type.web && !exchange_->capabilities().trailers) {}
+        bridge_(type.unframed || (!type.web && !exchange_->capabilities().trailers)) {}
 
   Status start(const MethodInfo* method, CallStart& out) override {
     const auto& head = exchange_->request();
@@ -79,16 +85,19 @@ class GrpcTransport final : public ServerTransport {
     // Reply in the client's encoding when it compressed and accepts that.
     if (response_compressor_ != request_compressor_) response_compressor_ = nullptr;
     if (bridge_ && method != nullptr && method->kind != RpcKind::kUnary) {
-      return Status(Code::kUnimplemented,
-                    "streaming methods over HTTP/1.1 need `TE: trailers` (or use gRPC-Web "
-                    "or Connect)");
+      return Status(Code::kUnimplemented, std::string(kBridgeStreaming));
     }
     return Status();
   }
 
   asio::awaitable<std::optional<std::string>> read() override {
+    if (type_.unframed) co_return co_await read_unframed();
     auto envelope = co_await body_.next();
     if (!envelope) co_return std::nullopt;
+    // The bridge answers one message with one: a second means a streaming
+    // method, which it cannot carry (the method's kind may be unknown here,
+    // e.g. behind a proxy).
+    if (bridge_ && ++messages_read_ > 1) throw Error(Code::kUnimplemented, std::string(kBridgeStreaming));
     co_return decode(std::move(*envelope));
   }
 
@@ -105,20 +114,16 @@ class GrpcTransport final : public ServerTransport {
                   "response message larger than max (" + std::to_string(payload.size()) + " vs. " +
                       std::to_string(limits_.max_send_message_size) + ")");
     }
+    if (bridge_) {
+      buffer_bridged(payload);
+      co_return;
+    }
     std::string compressed;
     bool is_compressed = maybe_compress(response_compressor_, payload, compressed);
     if (is_compressed) payload = compressed;
     std::string framed;
     framed.reserve(payload.size() + wire::kEnvelopeHeaderSize);
     wire::append_envelope(framed, is_compressed ? wire::kFlagCompressed : 0, payload);
-    if (bridge_) {
-      // The bridge answers once, when the call ends; keep the buffer bounded.
-      if (bridged_body_.size() + framed.size() > limits_.max_send_message_size) {
-        throw Error(Code::kResourceExhausted, "response too large for the HTTP/1.1 bridge");
-      }
-      bridged_body_.append(framed);
-      co_return;
-    }
     send_headers(headers);
     // Kept out of the co_await expression: GCC 12 mishandles temporaries there.
     if (type_.text) framed = wire::base64_encode(framed);
@@ -156,15 +161,58 @@ class GrpcTransport final : public ServerTransport {
   }
 
   http::Exchange& exchange() override { return *exchange_; }
+  std::string_view protocol_name() const override { return type_.web ? "grpc-web" : "grpc"; }
 
  private:
+  static constexpr std::string_view kBridgeStreaming =
+      "the HTTP/1.1 bridge carries unary calls only: streaming methods over HTTP/1.1 need "
+      "`TE: trailers` (or use gRPC-Web or Connect)";
+
+  // The bridge answers once, when the call ends, with one message; its buffer
+  // is bounded so a large upstream answer cannot grow it without limit.
+  void buffer_bridged(std::string_view payload) {
+    if (++messages_written_ > 1) throw Error(Code::kUnimplemented, std::string(kBridgeStreaming));
+    std::size_t size = payload.size() + (type_.unframed ? 0 : wire::kEnvelopeHeaderSize);
+    if (size > bridge_options_.max_buffer_size) {
+      throw Error(Code::kResourceExhausted,
+                  "response of " + std::to_string(size) +
+                      " bytes exceeds the HTTP/1.1 bridge's buffer of " +
+                      std::to_string(bridge_options_.max_buffer_size) + " bytes");
+    }
+    if (type_.unframed) {
+      bridged_body_.assign(payload);
+      return;
+    }
+    std::string compressed;
+    bool is_compressed = maybe_compress(response_compressor_, payload, compressed);
+    if (is_compressed) payload = compressed;
+    wire::append_envelope(bridged_body_, is_compressed ? wire::kFlagCompressed : 0, payload);
+  }
+
+  // application/x-protobuf: the whole body is the one request message.
+  asio::awaitable<std::optional<std::string>> read_unframed() {
+    if (unframed_read_) co_return std::nullopt;
+    unframed_read_ = true;
+    std::string body;
+    while (co_await exchange_->read(body)) {
+      if (body.size() > limits_.max_receive_message_size) {
+        throw Error(Code::kResourceExhausted,
+                    "request body larger than max (" +
+                        std::to_string(limits_.max_receive_message_size) + " bytes)");
+      }
+    }
+    co_return body;
+  }
+
   void finish_bridged(const Status& status, const Metadata& headers, const Metadata& trailers) {
     // Envoy's grpc_http1_bridge: 200 only for OK, else 503; status in headers.
+    // A failed call's answer carries no message: a unary call has none to
+    // give, and what a streaming one buffered before it failed is not one.
     http::ResponseHead head;
     head.status = status.ok() ? 200 : 503;
     add_response_fields(head.headers, headers);
     add_status_fields(head.headers, status, trailers);
-    if (bridged_body_.empty()) {
+    if (bridged_body_.empty() || !status.ok()) {
       exchange_->respond(std::move(head));
       return;
     }
@@ -202,6 +250,7 @@ class GrpcTransport final : public ServerTransport {
   }
 
   std::string response_content_type() const {
+    if (type_.unframed) return std::string(kUnframedType);
     std::string type = type_.web
                            ? (type_.text ? "application/grpc-web-text" : "application/grpc-web")
                            : "application/grpc";
@@ -222,12 +271,16 @@ class GrpcTransport final : public ServerTransport {
 
   std::shared_ptr<http::Exchange> exchange_;
   CallLimits limits_;
+  Http1BridgeOptions bridge_options_;
   GrpcContentType type_;
   EnvelopedBodyReader body_;
   const wire::Compressor* request_compressor_ = nullptr;
   const wire::Compressor* response_compressor_ = nullptr;
   bool bridge_;
   std::string bridged_body_;
+  int messages_read_ = 0;
+  int messages_written_ = 0;
+  bool unframed_read_ = false;
   bool finished_ = false;
 };
 
@@ -237,13 +290,14 @@ bool GrpcProtocol::accepts(const http::RequestHead& head) const {
   const std::string* type = head.headers.find("content-type");
   if (type == nullptr) return false;
   auto parsed = parse_content_type(*type);
+  if (parsed && parsed->unframed) return !web_ && bridge_.upgrade_protobuf_to_grpc;
   return parsed && parsed->web == web_;
 }
 
 std::unique_ptr<ServerTransport> GrpcProtocol::open(std::shared_ptr<http::Exchange> exchange,
                                                     const CallLimits& limits) const {
   auto type = parse_content_type(*exchange->request().headers.find("content-type"));
-  return std::make_unique<GrpcTransport>(std::move(exchange), limits, *type);
+  return std::make_unique<GrpcTransport>(std::move(exchange), limits, bridge_, *type);
 }
 
 }  // namespace triplex::rpc

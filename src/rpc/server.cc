@@ -53,6 +53,7 @@ struct Server::Impl {
   rpc::Router router;
   std::vector<std::shared_ptr<Service>> services;
   std::vector<std::shared_ptr<Interceptor>> interceptors;
+  rpc::HttpRoutes http_routes;
   std::unique_ptr<net::WorkerPool> pool;
   std::shared_ptr<net::TlsContext> tls;
   std::unique_ptr<rpc::CallDispatcher> dispatcher;
@@ -118,6 +119,10 @@ void Server::set_fallback_handler(MethodHandler handler) {
   impl_->router.set_fallback(std::move(handler));
 }
 
+void Server::add_http_route(std::string path, HttpRoute route) {
+  impl_->http_routes[std::move(path)] = std::move(route);
+}
+
 void Server::start() {
   auto& impl = *impl_;
   std::size_t workers = impl.options.workers;
@@ -126,13 +131,13 @@ void Server::start() {
   if (impl.options.tls) impl.tls = std::make_shared<net::TlsContext>(impl.options.tls_options);
 
   std::vector<std::unique_ptr<rpc::ServerProtocol>> protocols;
-  protocols.push_back(std::make_unique<rpc::GrpcProtocol>(false));
+  protocols.push_back(std::make_unique<rpc::GrpcProtocol>(false, impl.options.http1_bridge));
   protocols.push_back(std::make_unique<rpc::GrpcProtocol>(true));
   protocols.push_back(std::make_unique<rpc::ConnectProtocol>());
   rpc::CallLimits limits{impl.options.max_receive_message_size, impl.options.max_send_message_size};
   impl.dispatcher = std::make_unique<rpc::CallDispatcher>(
       impl.router, std::move(protocols), impl.interceptors, limits,
-      rpc::CorsPolicy(impl.options.cors_allowed_origins));
+      rpc::CorsPolicy(impl.options.cors_allowed_origins), &impl.http_routes);
   impl.http = std::make_unique<http::HttpServer>(
       *impl.pool, impl.options.connection,
       [d = impl.dispatcher.get()](std::shared_ptr<http::Exchange> ex) { d->dispatch(ex); });

@@ -33,6 +33,10 @@ class ServerCall final : public ServerContext, public std::enable_shared_from_th
   }
   std::string_view codec() const override { return codec_name(codec_); }
   bool request_compressed() const override { return transport_->last_read_compressed(); }
+  std::string_view protocol_name() const override { return transport_->protocol_name(); }
+  std::string_view http_version() const override {
+    return transport_->exchange().capabilities().version;
+  }
 
   // Raw payload I/O (the gateway and generic handlers use these directly).
   asio::awaitable<std::optional<std::string>> read_payload();

@@ -36,7 +36,7 @@
 
 #include "grpc/testing/messages.pb.h"
 #include "tests/support/background_server.h"
-#include "tests/unit/client/scripted_server.h"
+#include "tests/support/scripted_server.h"
 #include "triplex/client.h"
 #include "triplex/server.h"
 

@@ -1,4 +1,4 @@
-#include "tests/unit/client/scripted_server.h"
+#include "tests/support/scripted_server.h"
 
 #include <nghttp2/nghttp2.h>
 

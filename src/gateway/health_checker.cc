@@ -1,0 +1,71 @@
+#include "src/gateway/health_checker.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <iostream>
+
+#include "grpc/health/v1/health.pb.h"
+
+namespace triplex::gateway {
+namespace {
+
+asio::awaitable<bool> check_once(Channel& channel, const HealthCheckConfig& check) {
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(check.service);
+  grpc::health::v1::HealthCheckResponse response;
+  CallOptions options;
+  options.timeout = check.timeout;
+  // Kept out of the co_await expression: GCC 12 mishandles temporaries there.
+  ClientMethod method{"/grpc.health.v1.Health/Check", RpcKind::kUnary, true};
+  try {
+    Status status = co_await channel.unary(std::move(method), request, response, options);
+    co_return status.ok() && response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+  } catch (const std::exception&) {
+    co_return false;
+  }
+}
+
+asio::awaitable<void> check_loop(std::shared_ptr<Cluster> cluster, Endpoint& endpoint,
+                                 std::shared_ptr<Channel> channel) {
+  const HealthCheckConfig& check = *cluster->config().health_check;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  int good = 0;
+  int bad = 0;
+  for (;;) {
+    bool ok = co_await check_once(*channel, check);
+    good = ok ? good + 1 : 0;
+    bad = ok ? 0 : bad + 1;
+    if (endpoint.healthy() && bad >= check.unhealthy_threshold) {
+      endpoint.set_healthy(false);
+      std::cerr << "triplex proxy: " << endpoint.url() << " (cluster " << cluster->name()
+                << ") failed its health check\n";
+    } else if (!endpoint.healthy() && good >= check.healthy_threshold) {
+      endpoint.set_healthy(true);
+      std::cerr << "triplex proxy: " << endpoint.url() << " (cluster " << cluster->name()
+                << ") is healthy again\n";
+    }
+    timer.expires_after(check.interval);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+}  // namespace
+
+HealthChecker::HealthChecker(asio::io_context& io,
+                             const std::vector<std::shared_ptr<Cluster>>& clusters)
+    : io_(io), clusters_(clusters) {}
+
+void HealthChecker::start() {
+  for (const auto& cluster : clusters_) {
+    if (!cluster->config().health_check) continue;
+    for (const auto& endpoint : cluster->endpoints()) {
+      // Its own Channel: checks must not queue behind (or count as) traffic.
+      auto channel = Channel::create(io_, endpoint->url(), endpoint->options());
+      asio::co_spawn(io_, check_loop(cluster, *endpoint, std::move(channel)), asio::detached);
+    }
+  }
+}
+
+}  // namespace triplex::gateway

@@ -1,0 +1,310 @@
+// The gateway end to end in one process: our client -> Gateway (any protocol,
+// HTTP/1.1 or h2c) -> upstream triplex servers over h2c. Deadlines, routes,
+// faults, balancing, health checks, the admin port and the drain.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+
+#include "tests/support/io_driver.h"
+#include "tests/support/scripted_server.h"
+#include "tests/unit/gateway/gateway_test_kit.h"
+
+namespace triplex::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Downstream {
+  RpcProtocol protocol;
+  HttpVersion version;
+  const char* name;
+};
+
+// What a browser or HTTP/1.1 client would use, and gRPC over h2c.
+const Downstream kDownstreams[] = {
+    {RpcProtocol::kConnect, HttpVersion::kHttp1, "connect/1.1"},
+    {RpcProtocol::kGrpcWeb, HttpVersion::kHttp1, "grpc-web/1.1"},
+    {RpcProtocol::kGrpc, HttpVersion::kHttp2, "grpc/h2c"},
+};
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<Channel> channel(const RunningGateway& gw, RpcProtocol protocol,
+                                   HttpVersion version) {
+    return Channel::create(io_, gw.url(), client_options(protocol, version));
+  }
+  asio::io_context io_;
+};
+
+TEST_F(GatewayTest, ForwardsEveryProtocolAndKind) {
+  TestUpstream upstream("a");
+  RunningGateway gw(simple_config({upstream.endpoint()}));
+  for (const auto& d : kDownstreams) {
+    SCOPED_TRACE(d.name);
+    auto ch = channel(gw, d.protocol, d.version);
+    auto unary = call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kUnary, {"hello"});
+    EXPECT_TRUE(unary.status.ok()) << unary.status.message;
+    EXPECT_EQ(unary.messages, std::vector<std::string>{"hello"});
+    EXPECT_EQ(*unary.headers.find("x-upstream"), "a");
+    auto stream = call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kClientStreaming,
+                           {"one", "two", "three"});
+    EXPECT_TRUE(stream.status.ok()) << stream.status.message;
+    EXPECT_EQ(stream.messages, (std::vector<std::string>{"one", "two", "three"}));
+  }
+}
+
+// connect-timeout-ms: 200 over HTTP/1.1 to an upstream that never answers:
+// DEADLINE_EXCEEDED after about 200 ms, and the upstream was told at most 200 ms.
+TEST_F(GatewayTest, DeadlineOverHttp1ReachesTheUpstreamAsGrpcTimeout) {
+  TestUpstream upstream("a");
+  RunningGateway gw(simple_config({upstream.endpoint()}));
+  for (const auto& d : kDownstreams) {
+    SCOPED_TRACE(d.name);
+    upstream.last_timeout_ms = -1;
+    auto ch = channel(gw, d.protocol, d.version);
+    // A first call, so that connecting is not part of the measured one.
+    ASSERT_TRUE(call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kUnary, {"x"}).status.ok());
+    CallOptions options;
+    options.timeout = 200ms;
+    auto start = std::chrono::steady_clock::now();
+    auto out = call_raw(io_, *ch, "/test.Gateway/Sleep", RpcKind::kUnary, {"x"}, options);
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(out.status.code, Code::kDeadlineExceeded) << out.status.message;
+    EXPECT_GE(took, 190ms);
+    EXPECT_LT(took, 700ms);
+    EXPECT_GT(upstream.last_timeout_ms.load(), 100);
+    EXPECT_LE(upstream.last_timeout_ms.load(), 200);
+  }
+}
+
+TEST_F(GatewayTest, RouteAndClusterTimeoutsCapTheDeadline) {
+  TestUpstream upstream("a");
+  auto config = simple_config({upstream.endpoint()});
+  config.routes.insert(config.routes.begin(),
+                       gateway::RouteConfig{"/test.Gateway/Sleep", "backend", 150ms, {}});
+  config.clusters[0].request_timeout = 400ms;
+  RunningGateway gw(config);
+  auto ch = channel(gw, RpcProtocol::kConnect, HttpVersion::kHttp1);
+  auto out = call_raw(io_, *ch, "/test.Gateway/Sleep", RpcKind::kUnary, {"x"});
+  EXPECT_EQ(out.status.code, Code::kDeadlineExceeded) << out.status.message;
+  EXPECT_GT(upstream.last_timeout_ms.load(), 100);
+  EXPECT_LE(upstream.last_timeout_ms.load(), 150);
+  // Other methods get the cluster's cap.
+  auto echo = call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kUnary, {"x"});
+  EXPECT_TRUE(echo.status.ok());
+}
+
+TEST_F(GatewayTest, UnroutedMethodsAreUnimplemented) {
+  TestUpstream upstream("a");
+  auto config = simple_config({upstream.endpoint()});
+  config.routes[0].prefix = "/test.Gateway/";
+  RunningGateway gw(config);
+  auto ch = channel(gw, RpcProtocol::kConnect, HttpVersion::kHttp1);
+  auto out = call_raw(io_, *ch, "/other.Service/Echo", RpcKind::kUnary, {"x"});
+  EXPECT_EQ(out.status.code, Code::kUnimplemented);
+  EXPECT_NE(out.status.message.find("no route"), std::string::npos) << out.status.message;
+  EXPECT_EQ(upstream.calls.load(), 0);
+}
+
+TEST_F(GatewayTest, RouteMessageLimitIsResourceExhausted) {
+  TestUpstream upstream("a");
+  auto config = simple_config({upstream.endpoint()});
+  config.routes[0].max_message_bytes = 10;
+  RunningGateway gw(config);
+  for (const auto& d : kDownstreams) {
+    SCOPED_TRACE(d.name);
+    auto ch = channel(gw, d.protocol, d.version);
+    auto out = call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kUnary, {std::string(20, 'x')});
+    EXPECT_EQ(out.status.code, Code::kResourceExhausted) << out.status.message;
+    EXPECT_NE(out.status.message.find("route's limit"), std::string::npos);
+  }
+}
+
+TEST_F(GatewayTest, UpstreamDownIsUnavailable) {
+  RunningGateway gw(simple_config({"h2c://127.0.0.1:" + std::to_string(unused_tcp_port())}));
+  for (const auto& d : kDownstreams) {
+    SCOPED_TRACE(d.name);
+    auto ch = channel(gw, d.protocol, d.version);
+    auto out = call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kUnary, {"x"});
+    EXPECT_EQ(out.status.code, Code::kUnavailable) << out.status.message;
+  }
+}
+
+// The upstream sends its headers and one message, then its connection dies
+// in the middle of the next: the client gets the message and an error in
+// its own protocol, not a hang.
+TEST_F(GatewayTest, UpstreamCutMidStreamReachesTheClient) {
+  Script script;
+  script.headers = {{"content-type", "application/grpc"}};
+  script.body = std::string("\0\0\0\0\2hi\0\0\0\0\x10par", 15);
+  script.ending = Script::Ending::kCloseConnection;
+  ScriptedServer upstream(io_, ScriptedHttp::kHttp2, script);
+  RunningGateway gw(simple_config({"h2c://127.0.0.1:" + std::to_string(upstream.port())}));
+  const Downstream streaming[] = {
+      {RpcProtocol::kConnect, HttpVersion::kHttp1, "connect/1.1"},
+      {RpcProtocol::kGrpcWeb, HttpVersion::kHttp1, "grpc-web/1.1"},
+      {RpcProtocol::kGrpc, HttpVersion::kHttp2, "grpc/h2c"},
+  };
+  for (const auto& d : streaming) {
+    SCOPED_TRACE(d.name);
+    auto ch = channel(gw, d.protocol, d.version);
+    auto out = call_raw(io_, *ch, "/test.Gateway/Stream", RpcKind::kServerStreaming, {"x"});
+    EXPECT_EQ(out.messages, std::vector<std::string>{"hi"});
+    EXPECT_TRUE(out.status.code == Code::kUnavailable || out.status.code == Code::kInternal)
+        << static_cast<int>(out.status.code) << " " << out.status.message;
+  }
+}
+
+TEST_F(GatewayTest, RoundRobinSpreadsCalls) {
+  TestUpstream a("a");
+  TestUpstream b("b");
+  RunningGateway gw(simple_config({a.endpoint(), b.endpoint()}));
+  auto ch = channel(gw, RpcProtocol::kGrpc, HttpVersion::kHttp2);
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 6; ++i) {
+    auto out = call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kUnary, {"x"});
+    ASSERT_TRUE(out.status.ok());
+    ++seen[*out.headers.find("x-upstream")];
+  }
+  EXPECT_EQ(seen["a"], 3);
+  EXPECT_EQ(seen["b"], 3);
+}
+
+TEST_F(GatewayTest, LeastRequestAvoidsTheBusyEndpoint) {
+  TestUpstream a("a");
+  TestUpstream b("b");
+  auto config = simple_config({a.endpoint(), b.endpoint()});
+  config.clusters[0].balance = gateway::Balance::kLeastRequest;
+  RunningGateway gw(config);
+  auto ch = channel(gw, RpcProtocol::kGrpc, HttpVersion::kHttp2);
+  // One call held for a second on whichever endpoint takes it.
+  bool held_done = false;
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        ClientMethod method{"/test.Gateway/Hold", RpcKind::kUnary, false};
+        auto call = ch->call(std::move(method));
+        std::string payload = "x";
+        co_await call->write_raw(std::move(payload));
+        co_await call->writes_done();
+        while (co_await call->read_raw()) {
+        }
+        co_await call->finish();
+        held_done = true;
+      },
+      asio::detached);
+  ASSERT_TRUE(run_until(io_, [&] { return a.in_flight + b.in_flight == 1; }));
+  std::string idle = a.in_flight == 1 ? "b" : "a";
+  for (int i = 0; i < 4; ++i) {
+    auto out = call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kUnary, {"x"});
+    ASSERT_TRUE(out.status.ok());
+    EXPECT_EQ(*out.headers.find("x-upstream"), idle);
+  }
+  EXPECT_TRUE(run_until(io_, [&] { return held_done; }));
+}
+
+TEST_F(GatewayTest, HealthChecksTakeEndpointsOutAndReadinessFollows) {
+  TestUpstream a("a");
+  TestUpstream b("b");
+  auto config = simple_config({a.endpoint(), b.endpoint()});
+  gateway::HealthCheckConfig check;
+  check.interval = 50ms;
+  check.timeout = 500ms;
+  check.unhealthy_threshold = 1;
+  config.clusters[0].health_check = check;
+  b.health().set_status("", HealthService::kNotServing);
+  RunningGateway gw(config);
+  std::this_thread::sleep_for(300ms);
+  auto ch = channel(gw, RpcProtocol::kGrpc, HttpVersion::kHttp2);
+  for (int i = 0; i < 4; ++i) {
+    auto out = call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kUnary, {"x"});
+    ASSERT_TRUE(out.status.ok());
+    EXPECT_EQ(*out.headers.find("x-upstream"), "a");
+  }
+  EXPECT_EQ(http_get(gw->admin_port(), "/ready").status, 200);
+  a.health().set_status("", HealthService::kNotServing);
+  std::this_thread::sleep_for(300ms);
+  auto ready = http_get(gw->admin_port(), "/ready");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("no healthy endpoint"), std::string::npos);
+  // With none healthy, calls still go somewhere (panic mode) rather than fail.
+  EXPECT_TRUE(call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kUnary, {"x"}).status.ok());
+  b.health().set_status("", HealthService::kServing);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(http_get(gw->admin_port(), "/ready").status, 200);
+  EXPECT_EQ(http_get(gw->admin_port(), "/healthz").status, 200);
+}
+
+TEST_F(GatewayTest, MetricsCountCallsPerMethodAndCode) {
+  TestUpstream upstream("a");
+  RunningGateway gw(simple_config({upstream.endpoint()}));
+  for (const auto& d : kDownstreams) {
+    auto ch = channel(gw, d.protocol, d.version);
+    ASSERT_TRUE(call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kUnary, {"abc"}).status.ok());
+    CallOptions options;
+    options.timeout = 50ms;
+    call_raw(io_, *ch, "/test.Gateway/Sleep", RpcKind::kUnary, {"x"}, options);
+  }
+  auto metrics = http_get(gw->admin_port(), "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  auto has = [&](const std::string& line) {
+    return metrics.body.find(line + "\n") != std::string::npos;
+  };
+  EXPECT_TRUE(has(R"(triplex_gateway_calls_total{method="/test.Gateway/Echo",code="OK"} 3)"))
+      << metrics.body;
+  EXPECT_TRUE(has(
+      R"(triplex_gateway_calls_total{method="/test.Gateway/Sleep",code="DEADLINE_EXCEEDED"} 3)"));
+  EXPECT_TRUE(has(R"(triplex_gateway_request_bytes_total{method="/test.Gateway/Echo"} 9)"));
+  EXPECT_TRUE(has(
+      R"(triplex_gateway_listener_calls_total{listener="test",http_version="2",protocol="grpc",code="OK"} 1)"));
+  EXPECT_TRUE(has(
+      R"(triplex_gateway_listener_calls_total{listener="test",http_version="1.1",protocol="connect",code="OK"} 1)"));
+}
+
+// SIGTERM while calls are in flight: every one of them finishes with its
+// answer, then the gateway stops.
+TEST_F(GatewayTest, SigtermDrainLosesNoCallInFlight) {
+  TestUpstream upstream("a");
+  RunningGateway gw(simple_config({upstream.endpoint()}));
+  std::vector<std::shared_ptr<Channel>> channels;
+  for (const auto& d : kDownstreams) channels.push_back(channel(gw, d.protocol, d.version));
+  constexpr int kCalls = 24;  // HTTP/1.1 channels keep at most 8 calls in flight
+  std::vector<std::optional<RawOutcome>> outcomes(kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    asio::co_spawn(
+        io_,
+        [&, i]() -> asio::awaitable<void> {
+          auto& ch = *channels[i % channels.size()];
+          ClientMethod method{"/test.Gateway/Slow", RpcKind::kUnary, false};
+          auto call = ch.call(std::move(method));
+          std::string payload = "call-" + std::to_string(i);
+          co_await call->write_raw(std::move(payload));
+          co_await call->writes_done();
+          RawOutcome out;
+          while (auto m = co_await call->read_raw()) out.messages.push_back(*m);
+          out.status = co_await call->finish();
+          outcomes[i] = std::move(out);
+        },
+        asio::detached);
+  }
+  ASSERT_TRUE(run_until(io_, [&] { return upstream.in_flight == kCalls; }));
+  kill(getpid(), SIGTERM);
+  ASSERT_TRUE(run_until(io_, [&] {
+    for (const auto& o : outcomes) {
+      if (!o) return false;
+    }
+    return true;
+  }));
+  for (int i = 0; i < kCalls; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_TRUE(outcomes[i]->status.ok()) << outcomes[i]->status.message;
+    EXPECT_EQ(outcomes[i]->messages, std::vector<std::string>{"call-" + std::to_string(i)});
+  }
+  EXPECT_TRUE(gw.join());
+}
+
+}  // namespace
+}  // namespace triplex::testing
