@@ -7,6 +7,7 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <thread>
 
 #include "tests/support/io_driver.h"
 #include "tests/support/scripted_server.h"
@@ -262,6 +263,79 @@ TEST_F(GatewayTest, MetricsCountCallsPerMethodAndCode) {
       R"(triplex_gateway_listener_calls_total{listener="test",http_version="2",protocol="grpc",code="OK"} 1)"));
   EXPECT_TRUE(has(
       R"(triplex_gateway_listener_calls_total{listener="test",http_version="1.1",protocol="connect",code="OK"} 1)"));
+}
+
+std::string grpc_frame(const std::string& payload) {
+  std::string out(5, '\0');
+  out[4] = static_cast<char>(payload.size());  // short test payloads only
+  return out + payload;
+}
+
+constexpr const char* kGrpcHeaders = "Content-Type: application/grpc\r\n";
+
+// Envoy's grpc_http1_bridge through the gateway: HTTP/1.1 without TE: trailers.
+TEST_F(GatewayTest, BridgeAnswersUnaryCallsBufferedWithStatusInHeaders) {
+  TestUpstream upstream("a");
+  auto config = simple_config({upstream.endpoint()});
+  config.bridge.upgrade_protobuf_to_grpc = true;
+  config.bridge.max_buffer_size = 100;
+  RunningGateway gw(config);
+  auto port = gw->listener_port(0);
+  auto ok = http_post(port, "/test.Gateway/Echo", kGrpcHeaders, grpc_frame("hello"));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_NE(ok.head.find("grpc-status: 0\r\n"), std::string::npos) << ok.head;
+  EXPECT_NE(ok.head.find("content-length: 10\r\n"), std::string::npos) << ok.head;
+  EXPECT_EQ(ok.body, grpc_frame("hello"));
+  // application/x-protobuf: one unframed message each way.
+  auto raw =
+      http_post(port, "/test.Gateway/Echo", "Content-Type: application/x-protobuf\r\n", "hello");
+  EXPECT_EQ(raw.status, 200);
+  EXPECT_NE(raw.head.find("content-type: application/x-protobuf\r\n"), std::string::npos);
+  EXPECT_NE(raw.head.find("grpc-status: 0\r\n"), std::string::npos);
+  EXPECT_EQ(raw.body, "hello");
+  // More than the bridge holds: a bounded, clear error.
+  auto big = http_post(port, "/test.Gateway/Echo", kGrpcHeaders, grpc_frame(std::string(120, 'x')));
+  EXPECT_EQ(big.status, 503);
+  EXPECT_NE(big.head.find("grpc-status: 8\r\n"), std::string::npos) << big.head;
+  EXPECT_NE(big.head.find("bridge"), std::string::npos) << big.head;
+  EXPECT_EQ(big.body, "");
+  // A streaming call (two messages) cannot cross the bridge.
+  auto stream =
+      http_post(port, "/test.Gateway/Echo", kGrpcHeaders, grpc_frame("one") + grpc_frame("two"));
+  EXPECT_EQ(stream.status, 503);
+  EXPECT_NE(stream.head.find("grpc-status: 12\r\n"), std::string::npos) << stream.head;
+  EXPECT_NE(stream.head.find("te: trailers"), std::string::npos) << stream.head;
+}
+
+// Upstream errors reach bridge clients as 503 with grpc-status and
+// grpc-message headers, whether the upstream sent headers then trailers or a
+// Trailers-Only response.
+TEST_F(GatewayTest, BridgeCarriesUpstreamErrorsOfBothForms) {
+  Script normal;
+  normal.headers = {{"content-type", "application/grpc"}, {"x-meta", "1"}};
+  normal.trailers = {{"grpc-status", "9"}, {"grpc-message", "not%20now"}};
+  Script trailers_only;
+  trailers_only.headers = {
+      {"content-type", "application/grpc"}, {"grpc-status", "5"}, {"grpc-message", "gone"}};
+  for (const auto* script : {&normal, &trailers_only}) {
+    ScriptedServer upstream(io_, ScriptedHttp::kHttp2, *script);
+    RunningGateway gw(simple_config({"h2c://127.0.0.1:" + std::to_string(upstream.port())}));
+    std::optional<HttpResult> result;
+    std::thread client([&] {
+      result = http_post(gw->listener_port(0), "/test.Gateway/Echo", kGrpcHeaders, grpc_frame("x"));
+    });
+    run_until(io_, [&] { return result.has_value(); });
+    client.join();
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, 503);
+    if (script == &normal) {
+      EXPECT_NE(result->head.find("grpc-status: 9\r\n"), std::string::npos) << result->head;
+      EXPECT_NE(result->head.find("grpc-message: not now\r\n"), std::string::npos) << result->head;
+    } else {
+      EXPECT_NE(result->head.find("grpc-status: 5\r\n"), std::string::npos) << result->head;
+      EXPECT_NE(result->head.find("grpc-message: gone\r\n"), std::string::npos);
+    }
+  }
 }
 
 // SIGTERM while calls are in flight: every one of them finishes with its

@@ -152,20 +152,39 @@ RawOutcome call_raw(asio::io_context& io, Channel& channel, const std::string& p
   return run(io, run_call(channel, path, kind, std::move(requests), std::move(options)));
 }
 
-HttpGetResult http_get(std::uint16_t port, const std::string& path) {
+namespace {
+
+HttpResult http_exchange(std::uint16_t port, const std::string& request) {
   asio::io_context io;
   asio::ip::tcp::socket socket(io);
   socket.connect({asio::ip::make_address("127.0.0.1"), port});
-  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   asio::write(socket, asio::buffer(request));
   std::string response;
   asio::error_code ec;
   asio::read(socket, asio::dynamic_buffer(response), ec);
-  HttpGetResult result;
+  HttpResult result;
   if (response.size() > 12) result.status = std::stoi(response.substr(9, 3));
-  auto body = response.find("\r\n\r\n");
-  if (body != std::string::npos) result.body = response.substr(body + 4);
+  auto end = response.find("\r\n\r\n");
+  if (end != std::string::npos) {
+    result.head = response.substr(0, end + 2);
+    for (auto& c : result.head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    result.body = response.substr(end + 4);
+  }
   return result;
+}
+
+}  // namespace
+
+HttpResult http_get(std::uint16_t port, const std::string& path) {
+  return http_exchange(port,
+                       "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+}
+
+HttpResult http_post(std::uint16_t port, const std::string& path, const std::string& headers,
+                     const std::string& body) {
+  return http_exchange(
+      port, "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers +
+                "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
 }
 
 }  // namespace triplex::testing

@@ -80,11 +80,16 @@ ChannelOptions client_options(RpcProtocol protocol, HttpVersion version);
 RawOutcome call_raw(asio::io_context& io, Channel& channel, const std::string& path, RpcKind kind,
                     std::vector<std::string> requests, CallOptions options = {});
 
-struct HttpGetResult {
+struct HttpResult {
   int status = 0;
+  std::string head;  // status line and header fields, lowercase
   std::string body;
 };
 // GET http://127.0.0.1:PORT/PATH over HTTP/1.1, blocking until the server closes.
-HttpGetResult http_get(std::uint16_t port, const std::string& path);
+HttpResult http_get(std::uint16_t port, const std::string& path);
+// POST with the given header lines ("name: value\r\n" each) and body, as a
+// gRPC client without `TE: trailers` would (the HTTP/1.1 bridge's clients).
+HttpResult http_post(std::uint16_t port, const std::string& path, const std::string& headers,
+                     const std::string& body);
 
 }  // namespace triplex::testing

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# `triplex proxy` in front of a backend that speaks only gRPC over h2c: the gRPC C++ 1.51 interop
+# server, or grpcio_server.py on Debian's grpcio 1.51. Through the proxy, the interop cases run
+# with gRPC, gRPC-Web and Connect over HTTP/1.1, HTTP/2 and HTTP/3 (triplex-interop-client), and
+# buf curl makes unary, server-streaming and bidi calls over each protocol and HTTP version it
+# speaks: HTTP/1.1 and h2c to a second, plaintext proxy; HTTP/2 and HTTP/3 to the TLS one.
+#
+# usage: proxy_backend.sh --triplex PATH (--grpcpp PATH | --grpcio-server PATH [--python PATH])
+#                         --client PATH --buf PATH --protoc PATH [--proto-root DIR]
+#   --grpcpp: grpcpp_interop_server
+#   --grpcio-server: tests/interop/python/grpcio_server.py, run by --python (/usr/bin/python3)
+#   --proto-root: holds grpc/testing/test.proto (buf curl's schema is built from it)
+# Prints "PASS name" / "FAIL name: why" per check; exits 1 if any failed.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+log_prefix=proxy_backend
+# shellcheck source=SCRIPTDIR/../server_lib.sh
+source "$here/../server_lib.sh"
+
+triplex="" grpcpp="" grpcio_server="" python=/usr/bin/python3 client="" buf="" protoc=""
+proto_root=/usr/share/grpc-proto
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --triplex) triplex=$2; shift 2 ;;
+    --grpcpp) grpcpp=$2; shift 2 ;;
+    --grpcio-server) grpcio_server=$2; shift 2 ;;
+    --python) python=$2; shift 2 ;;
+    --client) client=$2; shift 2 ;;
+    --buf) buf=$2; shift 2 ;;
+    --protoc) protoc=$2; shift 2 ;;
+    --proto-root) proto_root=$2; shift 2 ;;
+    *) die "unknown argument: $1" ;;
+  esac
+done
+if [ -n "$grpcpp" ] && [ -z "$grpcio_server" ]; then
+  backend=("$grpcpp" --listen 127.0.0.1:0 --plaintext)
+  backend_files=("$grpcpp")
+elif [ -n "$grpcio_server" ] && [ -z "$grpcpp" ]; then
+  backend=("$python" "$grpcio_server" --port 0)
+  backend_files=("$python" "$grpcio_server")
+else
+  die "want one backend: --grpcpp PATH or --grpcio-server PATH"
+fi
+for f in "$triplex" "${backend_files[@]}" "$client" "$protoc"; do
+  [ -e "$f" ] || die "missing $f"
+done
+schema="$tmp/testing.binpb"
+"$protoc" -I"$proto_root" --include_imports -o "$schema" grpc/testing/test.proto ||
+  die "protoc could not build the grpc.testing descriptor set"
+
+server_start 20 "${backend[@]}"
+upstream_port=$server_port
+
+proxy_pids=()
+proxy_cleanup() {  # SIGTERM, SIGKILL after 5 s; then server_lib's cleanup
+  local pid
+  for pid in "${proxy_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${proxy_pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    { wait "$pid"; } 2>/dev/null || true
+  done
+  server_cleanup
+}
+trap proxy_cleanup EXIT
+
+# proxy_start NAME ARGS...: `triplex proxy ARGS...` in front of the backend on a port of its own;
+# sets proxy_port.
+proxy_start() {
+  local name=$1 pid
+  shift
+  "$triplex" proxy --listen 127.0.0.1:0 --upstream "h2c://127.0.0.1:$upstream_port" "$@" \
+    >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null &
+  pid=$!
+  proxy_pids+=("$pid")
+  proxy_port=""
+  for _ in $(seq 200); do
+    proxy_port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' "$tmp/$name.out" | head -1)
+    [ -n "$proxy_port" ] && return 0
+    kill -0 "$pid" 2>/dev/null || die "the $name proxy exited: $(cat "$tmp/$name.err")"
+    sleep 0.1
+  done
+  die "the $name proxy printed no listening line"
+}
+# TLS (so HTTP/3 too), and plaintext for buf curl's HTTP/1.1 and h2c.
+proxy_start tls_proxy --self-signed
+port=$proxy_port
+proxy_start plain_proxy --plaintext
+plain_port=$proxy_port
+
+# Every case through the proxy but cacheable_unary, which needs a cache that the backends'
+# timestamped answers would show (the Connect GET itself is forwarded as a gRPC call). Neither
+# backend checks expect_compressed, so the client_compressed_* cases end in SKIP after their calls.
+cases=empty_unary,large_unary,client_compressed_unary,server_compressed_unary,client_streaming
+cases+=,client_compressed_streaming,server_streaming,server_compressed_streaming,ping_pong
+cases+=,empty_stream,custom_metadata,status_code_and_message,special_status_message
+cases+=,unimplemented_method,unimplemented_service,cancel_after_begin
+cases+=,cancel_after_first_response,timeout_on_sleeping_server
+for protocol in grpc grpcweb connect; do
+  for http in 1.1 2 3; do
+    name="interop_${protocol}_http$http"
+    out=$(timeout 90 "$client" -k --protocol "$protocol" --http "$http" --test_case "$cases" \
+      "https://127.0.0.1:$port" 2>&1) || true
+    summary=$(tail -1 <<<"$out")
+    if grep -q '^FAIL' <<<"$out" || ! grep -qE '^[0-9]+ passed, [0-9]+ skipped, 0 failed$' <<<"$summary"; then
+      fail "$name" "$(grep '^FAIL' <<<"$out" | head -3 | tr '\n' ' ') $summary"
+    else
+      pass "$name ($summary)"
+    fi
+  done
+done
+
+# buf curl: unary, server-streaming and bidi calls, each answered with 3-byte payloads ("AAAA"),
+# per protocol and HTTP version it speaks. Its HTTP/1.1 (a plain http:// URL) has no gRPC and no
+# bidi; its -v log names the HTTP version the answer came over.
+if [ -x "$buf" ]; then
+  # call NAME HTTP COUNT URL ARGS...: want COUNT payloads, over HTTP/<HTTP>. Stdin holds the bidi
+  # requests (read only with -d @-).
+  call() {
+    local name=$1 version=$2 count=$3 url=$4 status=0 got
+    shift 4
+    timeout 20 "$buf" curl -v --schema "$schema" "$@" "$url" <"$tmp/bidi.json" \
+      >"$tmp/buf.out" 2>"$tmp/buf.err" || status=$?
+    got=$(grep -c '"body": "AAAA"' "$tmp/buf.out" || true)
+    if [ "$status" -ne 0 ]; then
+      fail "$name" "buf curl exited with status $status: $(tail -c 400 "$tmp/buf.err" | tr '\n' ' ')"
+    elif [ "$got" -ne "$count" ]; then
+      fail "$name" "$got payloads, want $count: $(head -c 400 "$tmp/buf.out" | tr '\n' ' ')"
+    elif ! grep -q "< (#1) HTTP/$version " "$tmp/buf.err"; then
+      fail "$name" "not answered over HTTP/$version: $(grep -m1 '< (#1) HTTP' "$tmp/buf.err")"
+    else
+      pass "$name"
+    fi
+  }
+  printf '%s\n' '{"response_parameters":[{"size":3}]}' '{"response_parameters":[{"size":3}]}' \
+    >"$tmp/bidi.json"
+  unary='{"response_size":3}'
+  stream='{"response_parameters":[{"size":3},{"size":3},{"size":3}]}'
+  plain="http://127.0.0.1:$plain_port/grpc.testing.TestService"
+  tls="https://127.0.0.1:$port/grpc.testing.TestService"
+  for target in http1 h2c http2 http3; do
+    protocols="grpc grpcweb connect"
+    case "$target" in
+      http1) version=1.1 base=$plain flags=() protocols="grpcweb connect" ;;
+      h2c) version=2.0 base=$plain flags=(--http2-prior-knowledge) ;;
+      http2) version=2.0 base=$tls flags=(-k) ;;
+      http3) version=3.0 base=$tls flags=(-k --http3) ;;
+    esac
+    for protocol in $protocols; do
+      args=("${flags[@]}" --protocol "$protocol")
+      call "buf_${protocol}_${target}_unary" "$version" 1 "$base/UnaryCall" "${args[@]}" \
+        -d "$unary"
+      call "buf_${protocol}_${target}_stream" "$version" 3 "$base/StreamingOutputCall" \
+        "${args[@]}" -d "$stream"
+      if [ "$target" != http1 ]; then
+        call "buf_${protocol}_${target}_bidi" "$version" 2 "$base/FullDuplexCall" "${args[@]}" \
+          -d @-
+      fi
+    done
+  done
+else
+  say "buf not installed: buf curl checks skipped"
+fi
+
+if [ "$failed" -ne 0 ]; then
+  show_server_output
+  for name in tls_proxy plain_proxy; do
+    if [ -s "$tmp/$name.err" ]; then
+      say "$name stderr (last 20 lines):"
+      tail -n 20 "$tmp/$name.err" | sed 's/^/  | /' >&2
+    fi
+  done
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
