@@ -16,7 +16,7 @@
 
 #include "src/cli/commands.h"
 #include "src/cli/curl_json.h"
-#include "src/cli/curl_reflection.h"
+#include "src/services/reflection_client.h"
 #include "src/cli/curl_schema.h"
 #include "triplex/client.h"
 

@@ -19,6 +19,8 @@ struct ProxyFlags {
   std::string admin;
   std::string access_log;
   bool upgrade_protobuf = false;
+  std::vector<std::string> descriptor_sets;
+  bool upstream_reflection = false;
 };
 
 // The config the flags describe: one listener, one cluster, every path to it.
@@ -42,12 +44,16 @@ gateway::GatewayConfig config_from_flags(const ServerFlags& server, const ProxyF
     throw CLI::ValidationError("--upstream", e.what());
   }
   cluster.insecure = flags.upstream_insecure;
+  cluster.reflection = flags.upstream_reflection;
   config.clusters.push_back(cluster);
   config.routes.push_back(gateway::RouteConfig{"/", "upstream", std::nullopt, std::nullopt});
   if (!flags.admin.empty()) config.admin = gateway::AdminConfig{flags.admin};
   config.access_log = flags.access_log;
   config.bridge.upgrade_protobuf_to_grpc = flags.upgrade_protobuf;
   config.workers = server.workers;
+  config.connection = options.connection;
+  config.cors_allowed_origins = options.cors_allowed_origins;
+  config.descriptors = flags.descriptor_sets;
   return config;
 }
 
@@ -88,14 +94,19 @@ void add_proxy_command(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("proxy", "forward gRPC, gRPC-Web and Connect calls to gRPC upstreams");
   add_server_flags(*cmd, *server);
-  cmd->add_option("--config", flags->config,
-                  "YAML file: listeners, clusters, routes, admin (the flags below are then unused)");
+  cmd->add_option(
+      "--config", flags->config,
+      "YAML file: listeners, clusters, routes, admin (the flags below are then unused)");
   cmd->add_option("--upstream", flags->upstream,
                   "h2c://HOST:PORT, h2://HOST:PORT (TLS) or h3://HOST:PORT");
   cmd->add_flag("--upstream-insecure", flags->upstream_insecure,
                 "do not verify the upstream's certificate");
   cmd->add_option("--admin", flags->admin, "HOST:PORT for /metrics, /healthz and /ready");
   cmd->add_option("--access-log", flags->access_log, "a JSON line per call to FILE (- = stdout)");
+  cmd->add_option("--descriptor-set", flags->descriptor_sets,
+                  "FileDescriptorSet file, to transcode JSON calls (repeatable)");
+  cmd->add_flag("--upstream-reflection", flags->upstream_reflection,
+                "learn the types of JSON calls from the upstream's reflection service");
   cmd->add_flag("--upgrade-protobuf", flags->upgrade_protobuf,
                 "HTTP/1.1 bridge: take application/x-protobuf requests as unary gRPC calls");
   cmd->callback([server, flags] {

@@ -102,7 +102,7 @@ HealthCheckConfig read_health_check(const YAML::Node& node) {
 ClusterConfig read_cluster(const YAML::Node& node) {
   only_keys(node, "a cluster",
             {"name", "endpoints", "balance", "connect_timeout_ms", "request_timeout_ms", "insecure",
-             "ca_file", "health_check"});
+             "ca_file", "health_check", "reflection"});
   ClusterConfig out;
   out.name = get<std::string>(node["name"], "cluster name", "");
   if (out.name.empty()) fail(node, "a cluster needs a name");
@@ -131,6 +131,7 @@ ClusterConfig read_cluster(const YAML::Node& node) {
   out.insecure = get<bool>(node["insecure"], "insecure", false);
   out.ca_file = get<std::string>(node["ca_file"], "ca_file", "");
   if (node["health_check"]) out.health_check = read_health_check(node["health_check"]);
+  out.reflection = get<bool>(node["reflection"], "reflection", false);
   return out;
 }
 
@@ -210,7 +211,8 @@ GatewayConfig parse_config(const std::string& yaml) {
   }
   only_keys(root, "the config",
             {"listeners", "clusters", "routes", "http1_bridge", "admin", "access_log", "workers",
-             "max_message_bytes", "max_concurrent_streams", "drain_timeout_ms"});
+             "max_message_bytes", "max_concurrent_streams", "drain_timeout_ms", "descriptors",
+             "cors_allowed_origins"});
   GatewayConfig config;
   std::size_t index = 0;
   config.listeners = read_list(root["listeners"], "listeners",
@@ -224,12 +226,20 @@ GatewayConfig parse_config(const std::string& yaml) {
     if (config.admin->address.empty()) fail(admin, "admin needs an address (HOST:PORT)");
   }
   config.access_log = get<std::string>(root["access_log"], "access_log", "");
+  config.descriptors = read_list(root["descriptors"], "descriptors", [](const YAML::Node& n) {
+    return get<std::string>(n, "a descriptors entry", "");
+  });
   config.workers = static_cast<std::size_t>(get<std::int64_t>(root["workers"], "workers", 0));
   config.max_message_bytes =
       get_size(root["max_message_bytes"], "max_message_bytes", config.max_message_bytes);
-  config.max_concurrent_streams = static_cast<std::uint32_t>(get_size(
-      root["max_concurrent_streams"], "max_concurrent_streams", config.max_concurrent_streams));
-  config.drain_timeout = get_ms(root["drain_timeout_ms"], "drain_timeout_ms", config.drain_timeout);
+  auto& connection = config.connection;
+  connection.max_concurrent_streams = static_cast<std::uint32_t>(get_size(
+      root["max_concurrent_streams"], "max_concurrent_streams", connection.max_concurrent_streams));
+  connection.drain_timeout =
+      get_ms(root["drain_timeout_ms"], "drain_timeout_ms", connection.drain_timeout);
+  config.cors_allowed_origins = read_list(
+      root["cors_allowed_origins"], "cors_allowed_origins",
+      [](const YAML::Node& n) { return get<std::string>(n, "a cors_allowed_origins entry", ""); });
   validate(config);
   return config;
 }

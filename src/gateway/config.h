@@ -56,6 +56,9 @@ struct ClusterConfig {
   bool insecure = false;                  // TLS upstreams: skip verification
   std::string ca_file;                    // TLS upstreams: trust these instead of the system
   std::optional<HealthCheckConfig> health_check;
+  // Ask the endpoints' reflection service for the schema of a method called
+  // with JSON that the descriptor sets do not cover.
+  bool reflection = false;
 };
 
 struct RouteConfig {
@@ -76,10 +79,13 @@ struct GatewayConfig {
   Http1BridgeOptions bridge;
   std::optional<AdminConfig> admin;
   std::string access_log;  // path, "-" for stdout, "" for none
+  // FileDescriptorSet files, for transcoding JSON calls to binary upstreams.
+  std::vector<std::string> descriptors;
   std::size_t workers = 0;
   std::size_t max_message_bytes = 4 * 1024 * 1024;
-  std::uint32_t max_concurrent_streams = 100;
-  Millis drain_timeout{30000};
+  // Stream limit, keepalive, idle and drain timers for every listener.
+  ConnectionOptions connection;
+  std::vector<std::string> cors_allowed_origins;  // browsers' origins; "*" for any
 };
 
 // "h2c://HOST:PORT", "h2://HOST:PORT" (TLS) or "h3://HOST:PORT".

@@ -7,6 +7,8 @@
 #include <asio/use_awaitable.hpp>
 #include <exception>
 
+#include "src/services/reflection_client.h"
+
 namespace triplex::gateway {
 namespace {
 
@@ -26,12 +28,20 @@ Metadata end_to_end(const Metadata& in) {
   return out;
 }
 
-// What passed through one call, for stats and the access log.
-struct Traffic {
-  std::uint64_t request_messages = 0;
-  std::uint64_t response_messages = 0;
-  std::uint64_t request_bytes = 0;
-  std::uint64_t response_bytes = 0;
+// How messages change on the way: nothing (binary both sides), or JSON
+// downstream <-> binary upstream with the method's types.
+struct Transcoding {
+  const Schemas* schemas = nullptr;
+  const google::protobuf::MethodDescriptor* method = nullptr;
+
+  std::string request(std::string message) const {
+    if (method == nullptr) return message;
+    return schemas->json_to_binary(*method->input_type(), message);
+  }
+  std::string response(std::string message) const {
+    if (method == nullptr) return message;
+    return schemas->binary_to_json(*method->output_type(), message);
+  }
 };
 
 void check_size(std::size_t size, std::optional<std::size_t> limit, const char* which) {
@@ -47,13 +57,15 @@ void check_size(std::size_t size, std::optional<std::size_t> limit, const char* 
 // failure (the caller went away, a bad message) cancels the upstream call
 // and ends the pump, keeping the error for the handler.
 asio::awaitable<void> pump_requests(ServerContext& context, ClientCall& call, const Route& route,
-                                    Traffic& traffic, std::exception_ptr& error) {
+                                    const Transcoding& transcoding, Traffic& traffic,
+                                    std::exception_ptr& error) {
   try {
     while (auto message = co_await context.read_raw()) {
       check_size(message->size(), route.config.max_message_bytes, "request");
       ++traffic.request_messages;
       traffic.request_bytes += message->size();
-      if (!co_await call.write_raw(std::move(*message))) break;
+      std::string upstream = transcoding.request(std::move(*message));
+      if (!co_await call.write_raw(std::move(upstream))) break;
     }
     co_await call.writes_done();
   } catch (const std::system_error& e) {
@@ -74,7 +86,8 @@ asio::awaitable<void> pump_requests(ServerContext& context, ClientCall& call, co
 
 // Responses upstream -> downstream, headers before the first.
 asio::awaitable<void> pump_responses(ServerContext& context, ClientCall& call, const Route& route,
-                                     Traffic& traffic, std::exception_ptr& error) {
+                                     const Transcoding& transcoding, Traffic& traffic,
+                                     std::exception_ptr& error) {
   try {
     bool first = true;
     while (auto message = co_await call.read_raw()) {
@@ -85,9 +98,10 @@ asio::awaitable<void> pump_responses(ServerContext& context, ClientCall& call, c
         first = false;
       }
       check_size(message->size(), route.config.max_message_bytes, "response");
-      co_await context.write_raw(*message);
+      std::string downstream = transcoding.response(std::move(*message));
+      co_await context.write_raw(downstream);
       ++traffic.response_messages;
-      traffic.response_bytes += message->size();
+      traffic.response_bytes += downstream.size();
     }
   } catch (const std::system_error& e) {
     if (e.code() != asio::error::operation_aborted) error = std::current_exception();
@@ -112,35 +126,6 @@ std::optional<std::chrono::milliseconds> upstream_timeout(const ServerContext& c
     if (cap && cap->count() > 0 && (!timeout || *cap < *timeout)) timeout = *cap;
   }
   return timeout;
-}
-
-asio::awaitable<Status> forward_call(ServerContext& context, const Route& route, Traffic& traffic) {
-  if (context.codec() != "proto") {
-    co_return Status(
-        Code::kUnimplemented,
-        "the gateway forwards binary (proto) messages; JSON needs the method's schema");
-  }
-  auto executor = co_await asio::this_coro::executor;
-  auto& io = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
-  Endpoint& endpoint = route.cluster->pick();
-  Endpoint::CallScope counted(endpoint);
-  auto channel = endpoint.channel_for(io);
-  CallOptions options;
-  options.metadata = end_to_end(context.request_metadata());
-  options.timeout = upstream_timeout(context, route);
-  ClientMethod method{std::string(context.method()), RpcKind::kBidiStreaming, false};
-  auto call = channel->call(std::move(method), std::move(options));
-  std::exception_ptr request_error;
-  std::exception_ptr response_error;
-  co_await (pump_requests(context, *call, route, traffic, request_error) ||
-            pump_responses(context, *call, route, traffic, response_error));
-  if (request_error) std::rethrow_exception(request_error);
-  if (response_error) std::rethrow_exception(response_error);
-  Status status = co_await call->finish();
-  for (const auto& [key, value] : end_to_end(call->response_trailers())) {
-    context.response_trailers().add(key, value);
-  }
-  co_return status;
 }
 
 // The status a call that threw ends with, as the dispatcher will answer it.
@@ -169,6 +154,7 @@ std::string_view short_version(std::string_view version) {
 Forwarder::Forwarder(const GatewayConfig& config, std::shared_ptr<GatewayStats> stats,
                      std::shared_ptr<AccessLog> access_log)
     : stats_(std::move(stats)), access_log_(std::move(access_log)) {
+  for (const auto& path : config.descriptors) schemas_.add_descriptor_set_file(path);
   for (const auto& c : config.clusters) clusters_.push_back(std::make_shared<Cluster>(c));
   for (const auto& r : config.routes) {
     for (const auto& c : clusters_) {
@@ -188,6 +174,64 @@ MethodHandler Forwarder::handler(std::string listener) {
   return [self = shared_from_this(), listener = std::move(listener)](ServerContext& context) {
     return self->forward(context, listener);
   };
+}
+
+asio::awaitable<const google::protobuf::MethodDescriptor*> Forwarder::schema_for(
+    std::string_view method, const Route& route, Channel& channel, std::string& why) {
+  if (const auto* found = schemas_.find_method(method)) co_return found;
+  why = "no schema for " + std::string(method) +
+        " to transcode JSON: add its FileDescriptorSet to `descriptors`";
+  if (!route.cluster->config().reflection) {
+    why += " or set `reflection: true` on cluster " + route.cluster->name();
+    co_return nullptr;
+  }
+  std::string service(method.substr(1, method.rfind('/') - 1));
+  CallOptions options;
+  options.timeout = std::chrono::seconds(5);
+  std::vector<std::string> symbols{service};
+  for (auto version : {ReflectVersion::kV1, ReflectVersion::kV1Alpha}) {
+    try {
+      auto found = co_await reflect(channel, version, symbols, false, options);
+      schemas_.add_files(found.files);
+      break;
+    } catch (const Error& e) {
+      why += " (the upstream's reflection failed: " + e.status().message + ")";
+      if (e.status().code != Code::kUnimplemented) break;
+    }
+  }
+  co_return schemas_.find_method(method);
+}
+
+asio::awaitable<Status> Forwarder::forward_call(ServerContext& context, const Route& route,
+                                                Traffic& traffic) {
+  auto executor = co_await asio::this_coro::executor;
+  auto& io = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
+  Endpoint& endpoint = route.cluster->pick();
+  Endpoint::CallScope counted(endpoint);
+  auto channel = endpoint.channel_for(io);
+  Transcoding transcoding;
+  if (context.codec() != "proto") {
+    std::string why;
+    transcoding.schemas = &schemas_;
+    transcoding.method = co_await schema_for(context.method(), route, *channel, why);
+    if (transcoding.method == nullptr) co_return Status(Code::kUnimplemented, why);
+  }
+  CallOptions options;
+  options.metadata = end_to_end(context.request_metadata());
+  options.timeout = upstream_timeout(context, route);
+  ClientMethod method{std::string(context.method()), RpcKind::kBidiStreaming, false};
+  auto call = channel->call(std::move(method), std::move(options));
+  std::exception_ptr request_error;
+  std::exception_ptr response_error;
+  co_await (pump_requests(context, *call, route, transcoding, traffic, request_error) ||
+            pump_responses(context, *call, route, transcoding, traffic, response_error));
+  if (request_error) std::rethrow_exception(request_error);
+  if (response_error) std::rethrow_exception(response_error);
+  Status status = co_await call->finish();
+  for (const auto& [key, value] : end_to_end(call->response_trailers())) {
+    context.response_trailers().add(key, value);
+  }
+  co_return status;
 }
 
 asio::awaitable<Status> Forwarder::forward(ServerContext& context, const std::string& listener) {

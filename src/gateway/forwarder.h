@@ -16,10 +16,19 @@
 #include "src/gateway/access_log.h"
 #include "src/gateway/cluster.h"
 #include "src/gateway/config.h"
+#include "src/gateway/schemas.h"
 #include "src/gateway/stats.h"
 #include "triplex/service.h"
 
 namespace triplex::gateway {
+
+// What passed through one call, for stats and the access log.
+struct Traffic {
+  std::uint64_t request_messages = 0;
+  std::uint64_t response_messages = 0;
+  std::uint64_t request_bytes = 0;
+  std::uint64_t response_bytes = 0;
+};
 
 struct Route {
   RouteConfig config;
@@ -38,11 +47,20 @@ class Forwarder : public std::enable_shared_from_this<Forwarder> {
 
  private:
   asio::awaitable<Status> forward(ServerContext& context, const std::string& listener);
+  asio::awaitable<Status> forward_call(ServerContext& context, const Route& route,
+                                       Traffic& traffic);
+  // The method's descriptor for a JSON call: from the descriptor sets, else
+  // (if the cluster allows) the upstream's reflection. Null with `why` set.
+  asio::awaitable<const google::protobuf::MethodDescriptor*> schema_for(std::string_view method,
+                                                                        const Route& route,
+                                                                        Channel& channel,
+                                                                        std::string& why);
 
   std::vector<std::shared_ptr<Cluster>> clusters_;
   std::vector<Route> routes_;
   std::shared_ptr<GatewayStats> stats_;
   std::shared_ptr<AccessLog> access_log_;
+  Schemas schemas_;
 };
 
 }  // namespace triplex::gateway

@@ -30,8 +30,8 @@ ServerOptions Gateway::listener_options(const ListenerConfig& listener) const {
   options.workers = config_.workers;
   options.max_receive_message_size = config_.max_message_bytes;
   options.max_send_message_size = config_.max_message_bytes;
-  options.connection.max_concurrent_streams = config_.max_concurrent_streams;
-  options.connection.drain_timeout = config_.drain_timeout;
+  options.connection = config_.connection;
+  options.cors_allowed_origins = config_.cors_allowed_origins;
   options.http1_bridge = config_.bridge;
   // The gateway drains every server together on one signal.
   options.handle_signals = false;

@@ -66,7 +66,8 @@ drain_timeout_ms: 10000
   EXPECT_EQ(config.bridge.max_buffer_size, 1048576u);
   EXPECT_EQ(config.admin->address, "127.0.0.1:9901");
   EXPECT_EQ(config.access_log, "-");
-  EXPECT_EQ(config.max_concurrent_streams, 200u);
+  EXPECT_EQ(config.connection.max_concurrent_streams, 200u);
+  EXPECT_EQ(config.connection.drain_timeout, 10000ms);
 }
 
 std::string error_of(const std::string& yaml) {

@@ -114,7 +114,7 @@ gateway::GatewayConfig simple_config(const std::vector<std::string>& endpoints) 
   config.routes.push_back(gateway::RouteConfig{"/", "backend", std::nullopt, std::nullopt});
   config.admin = gateway::AdminConfig{"127.0.0.1:0"};
   config.workers = 2;
-  config.drain_timeout = std::chrono::seconds(5);
+  config.connection.drain_timeout = std::chrono::seconds(5);
   return config;
 }
 

@@ -1,4 +1,4 @@
-#include "src/cli/curl_reflection.h"
+#include "src/services/reflection_client.h"
 
 #include <google/protobuf/descriptor.h>
 
@@ -6,7 +6,7 @@
 
 #include "grpc/reflection/v1/reflection.pb.h"
 
-namespace triplex::cli {
+namespace triplex {
 namespace {
 
 // v1alpha has the same messages on the wire as v1; only the path differs.
@@ -89,4 +89,4 @@ asio::awaitable<Reflection> reflect(Channel& channel, ReflectVersion version,
   co_return out;
 }
 
-}  // namespace triplex::cli
+}  // namespace triplex

@@ -1,8 +1,9 @@
 #pragma once
-// `triplex curl` without --schema: the schema comes from the server's
-// reflection service (grpc.reflection v1, or v1alpha for older servers), as
-// buf curl does. Each round is one stream that sends every question, then
-// reads every answer, so it works on half-duplex HTTP/1.1 too.
+// A client of a server's reflection service (grpc.reflection v1, or v1alpha
+// for older servers), as buf curl uses it: for `triplex curl` without
+// --schema and for the gateway's JSON transcoding. Each round is one stream
+// that sends every question, then reads every answer, so it works on
+// half-duplex HTTP/1.1 too.
 #include <google/protobuf/descriptor.pb.h>
 
 #include <asio/awaitable.hpp>
@@ -11,7 +12,7 @@
 
 #include "triplex/client.h"
 
-namespace triplex::cli {
+namespace triplex {
 
 enum class ReflectVersion { kV1, kV1Alpha };
 
@@ -27,4 +28,4 @@ asio::awaitable<Reflection> reflect(Channel& channel, ReflectVersion version,
                                     std::vector<std::string> symbols, bool list_services,
                                     CallOptions options);
 
-}  // namespace triplex::cli
+}  // namespace triplex
