@@ -16,8 +16,8 @@
 
 #include "src/cli/commands.h"
 #include "src/cli/curl_json.h"
-#include "src/services/reflection_client.h"
 #include "src/cli/curl_schema.h"
+#include "src/services/reflection_client.h"
 #include "triplex/client.h"
 
 namespace triplex::cli {

@@ -166,9 +166,16 @@ RouteConfig read_route(const YAML::Node& node) {
 
 void read_bridge(const YAML::Node& node, Http1BridgeOptions& out) {
   if (!node) return;
-  only_keys(node, "http1_bridge", {"upgrade_protobuf_to_grpc", "max_buffer_bytes"});
+  only_keys(node, "http1_bridge",
+            {"upgrade_protobuf_to_grpc", "max_buffer_bytes", "ignore_query_parameters"});
   out.upgrade_protobuf_to_grpc =
       get<bool>(node["upgrade_protobuf_to_grpc"], "upgrade_protobuf_to_grpc", false);
+  // Envoy's option, accepted for familiar configs: calls are routed and
+  // forwarded on the path alone, so a query string never reaches an upstream.
+  if (!get<bool>(node["ignore_query_parameters"], "ignore_query_parameters", true)) {
+    fail(node["ignore_query_parameters"],
+         "ignore_query_parameters: false is not supported: query strings are never forwarded");
+  }
   out.max_buffer_size = get_size(node["max_buffer_bytes"], "max_buffer_bytes", out.max_buffer_size);
 }
 

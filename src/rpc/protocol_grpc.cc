@@ -97,7 +97,8 @@ class GrpcTransport final : public ServerTransport {
     // The bridge answers one message with one: a second means a streaming
     // method, which it cannot carry (the method's kind may be unknown here,
     // e.g. behind a proxy).
-    if (bridge_ && ++messages_read_ > 1) throw Error(Code::kUnimplemented, std::string(kBridgeStreaming));
+    if (bridge_ && ++messages_read_ > 1)
+      throw Error(Code::kUnimplemented, std::string(kBridgeStreaming));
     co_return decode(std::move(*envelope));
   }
 
@@ -174,10 +175,10 @@ class GrpcTransport final : public ServerTransport {
     if (++messages_written_ > 1) throw Error(Code::kUnimplemented, std::string(kBridgeStreaming));
     std::size_t size = payload.size() + (type_.unframed ? 0 : wire::kEnvelopeHeaderSize);
     if (size > bridge_options_.max_buffer_size) {
-      throw Error(Code::kResourceExhausted,
-                  "response of " + std::to_string(size) +
-                      " bytes exceeds the HTTP/1.1 bridge's buffer of " +
-                      std::to_string(bridge_options_.max_buffer_size) + " bytes");
+      throw Error(Code::kResourceExhausted, "response of " + std::to_string(size) +
+                                                " bytes exceeds the HTTP/1.1 bridge's buffer of " +
+                                                std::to_string(bridge_options_.max_buffer_size) +
+                                                " bytes");
     }
     if (type_.unframed) {
       bridged_body_.assign(payload);
@@ -196,9 +197,9 @@ class GrpcTransport final : public ServerTransport {
     std::string body;
     while (co_await exchange_->read(body)) {
       if (body.size() > limits_.max_receive_message_size) {
-        throw Error(Code::kResourceExhausted,
-                    "request body larger than max (" +
-                        std::to_string(limits_.max_receive_message_size) + " bytes)");
+        throw Error(Code::kResourceExhausted, "request body larger than max (" +
+                                                  std::to_string(limits_.max_receive_message_size) +
+                                                  " bytes)");
       }
     }
     co_return body;

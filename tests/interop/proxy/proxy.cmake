@@ -18,6 +18,15 @@ if(TARGET grpcpp_interop_server)
     COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/proxy_backend.sh ${proxy_test_args}
       --grpcpp $<TARGET_FILE:grpcpp_interop_server>)
   set_tests_properties(interop_proxy_grpcpp PROPERTIES TIMEOUT 300 LABELS interop)
+  # The gateway's config file, HTTP/1.1 bridge, /metrics, access log and SIGTERM drain, checked
+  # with curl and buf curl (HTTP/1.1, 2, 3) in front of the gRPC C++ server; 77 without buf.
+  add_test(NAME interop_gateway_peers
+    COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/gateway_peers.sh
+      --triplex $<TARGET_FILE:triplex-cli> --grpcpp $<TARGET_FILE:grpcpp_interop_server>
+      --buf ${CMAKE_CURRENT_LIST_DIR}/../../peers/node_modules/.bin/buf
+      --protoc ${INTEROP_PROTOC} --proto-root ${INTEROP_PROTO_ROOT})
+  set_tests_properties(interop_gateway_peers PROPERTIES
+    TIMEOUT 120 LABELS interop SKIP_RETURN_CODE 77)
 endif()
 if(interop_have_grpcio)
   add_test(NAME interop_proxy_grpcio

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace triplex::gateway {
 namespace {
 
@@ -33,7 +36,7 @@ routes:
     max_message_bytes: 65536
   - prefix: /
     cluster: users
-http1_bridge: {upgrade_protobuf_to_grpc: true, max_buffer_bytes: 1048576}
+http1_bridge: {upgrade_protobuf_to_grpc: true, max_buffer_bytes: 1048576, ignore_query_parameters: true}
 admin: {address: 127.0.0.1:9901}
 access_log: "-"
 max_concurrent_streams: 200
@@ -148,6 +151,23 @@ TEST(GatewayConfigTest, LoadNamesTheFile) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/gateway.yaml"), std::string::npos);
   }
+}
+
+// The README's example is a config the gateway takes.
+TEST(GatewayConfigTest, ReadmeExampleParses) {
+  std::ifstream in(TRIPLEX_SOURCE_DIR "/README.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string readme = text.str();
+  auto start = readme.find("```yaml\nlisteners:");
+  ASSERT_NE(start, std::string::npos);
+  start += 8;
+  auto end = readme.find("```", start);
+  auto config = parse_config(readme.substr(start, end - start));
+  EXPECT_EQ(config.listeners.size(), 2u);
+  EXPECT_EQ(config.clusters.size(), 2u);
+  EXPECT_EQ(config.routes.size(), 3u);
+  EXPECT_TRUE(config.clusters[0].reflection);
 }
 
 }  // namespace

@@ -57,6 +57,24 @@ TEST_F(GatewayTest, ForwardsEveryProtocolAndKind) {
   }
 }
 
+// The upstream sends headers, then an error without a message: the headers
+// still reach the caller (with the status when its protocol merges them).
+TEST_F(GatewayTest, UpstreamHeadersSurviveAnErrorWithoutMessages) {
+  TestUpstream upstream("a");
+  RunningGateway gw(simple_config({upstream.endpoint()}));
+  for (const auto& d : kDownstreams) {
+    SCOPED_TRACE(d.name);
+    auto ch = channel(gw, d.protocol, d.version);
+    auto out = call_raw(io_, *ch, "/test.Gateway/Fail", RpcKind::kUnary, {"x"});
+    EXPECT_EQ(out.status.code, Code::kFailedPrecondition);
+    EXPECT_EQ(out.status.message, "no");
+    const std::string* seen = out.headers.find("x-upstream");
+    if (seen == nullptr) seen = out.trailers.find("x-upstream");
+    ASSERT_NE(seen, nullptr);
+    EXPECT_EQ(*seen, "a");
+  }
+}
+
 // connect-timeout-ms: 200 over HTTP/1.1 to an upstream that never answers:
 // DEADLINE_EXCEEDED after about 200 ms, and the upstream was told at most 200 ms.
 TEST_F(GatewayTest, DeadlineOverHttp1ReachesTheUpstreamAsGrpcTimeout) {

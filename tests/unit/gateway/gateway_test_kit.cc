@@ -64,6 +64,10 @@ asio::awaitable<Status> TestUpstream::handle(ServerContext& context) {
     co_await sleep_for(std::chrono::seconds(30));
     co_return Status();
   }
+  if (method == "/test.Gateway/Fail") {
+    context.send_headers();
+    co_return Status(Code::kFailedPrecondition, "no");
+  }
   if (method == "/test.Gateway/Slow") co_await sleep_for(std::chrono::milliseconds(300));
   if (method == "/test.Gateway/Hold") co_await sleep_for(std::chrono::seconds(1));
   while (auto message = co_await context.read_raw()) co_await context.write_raw(*message);
@@ -142,6 +146,7 @@ asio::awaitable<RawOutcome> run_call(Channel& channel, std::string path, RpcKind
   while (auto message = co_await call->read_raw()) out.messages.push_back(std::move(*message));
   out.status = co_await call->finish();
   out.headers = call->response_headers();
+  out.trailers = call->response_trailers();
   co_return out;
 }
 

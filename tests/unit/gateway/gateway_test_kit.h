@@ -25,6 +25,7 @@ namespace triplex::testing {
 //   /test.Gateway/Sleep  notes the deadline it got, then waits to be cancelled
 //   /test.Gateway/Slow   waits 300 ms, then echoes
 //   /test.Gateway/Hold   waits 1 s, then echoes
+//   /test.Gateway/Fail   FAILED_PRECONDITION "no", no message (headers still sent)
 // Every response carries `x-upstream: NAME`; grpc.health.v1 is served too.
 class TestUpstream {
  public:
@@ -72,6 +73,7 @@ struct RawOutcome {
   Status status;
   std::vector<std::string> messages;
   Metadata headers;
+  Metadata trailers;
 };
 
 ChannelOptions client_options(RpcProtocol protocol, HttpVersion version);
