@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "triplex/metadata.h"
+#include "triplex/rpc_kind.h"
 #include "triplex/status.h"
 
 namespace google::protobuf {
@@ -70,6 +71,10 @@ class ServerContext {
   // "connect") and the HTTP version ("HTTP/1.1", "HTTP/2", "HTTP/3").
   virtual std::string_view protocol_name() const { return ""; }
   virtual std::string_view http_version() const { return ""; }
+  // For proxies: what the request's framing says of the method's kind when
+  // the protocol tells (Connect: unary, or kBidiStreaming for its streaming
+  // form); nullopt for gRPC and gRPC-Web, which frame every kind alike.
+  virtual std::optional<RpcKind> framing_kind() const { return std::nullopt; }
 };
 
 }  // namespace triplex

@@ -13,8 +13,6 @@
 
 namespace triplex {
 
-enum class RpcKind { kUnary, kServerStreaming, kClientStreaming, kBidiStreaming };
-
 using MethodHandler = std::function<asio::awaitable<Status>(ServerContext&)>;
 
 struct MethodDefinition {

@@ -3,6 +3,7 @@
 // (src/gateway). Either a YAML file (--config) or flags for one listener and
 // one upstream.
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "src/cli/commands.h"
@@ -21,6 +22,7 @@ struct ProxyFlags {
   bool upgrade_protobuf = false;
   std::vector<std::string> descriptor_sets;
   bool upstream_reflection = false;
+  std::string upstream_protocol = "grpc";
 };
 
 // The config the flags describe: one listener, one cluster, every path to it.
@@ -45,6 +47,12 @@ gateway::GatewayConfig config_from_flags(const ServerFlags& server, const ProxyF
   }
   cluster.insecure = flags.upstream_insecure;
   cluster.reflection = flags.upstream_reflection;
+  static const std::map<std::string, gateway::UpstreamProtocol> kProtocols = {
+      {"grpc", gateway::UpstreamProtocol::kGrpc},
+      {"grpc-web", gateway::UpstreamProtocol::kGrpcWeb},
+      {"connect", gateway::UpstreamProtocol::kConnect},
+      {"passthrough", gateway::UpstreamProtocol::kPassThrough}};
+  cluster.protocol = kProtocols.at(flags.upstream_protocol);
   config.clusters.push_back(cluster);
   config.routes.push_back(gateway::RouteConfig{"/", "upstream", std::nullopt, std::nullopt});
   if (!flags.admin.empty()) config.admin = gateway::AdminConfig{flags.admin};
@@ -99,6 +107,10 @@ void add_proxy_command(CLI::App& app) {
       "YAML file: listeners, clusters, routes, admin (the flags below are then unused)");
   cmd->add_option("--upstream", flags->upstream,
                   "h2c://HOST:PORT, h2://HOST:PORT (TLS) or h3://HOST:PORT");
+  cmd->add_option("--upstream-protocol", flags->upstream_protocol,
+                  "what to speak upstream: grpc (default), grpc-web, connect, or passthrough "
+                  "(each call in its caller's protocol)")
+      ->check(CLI::IsMember({"grpc", "grpc-web", "connect", "passthrough"}));
   cmd->add_flag("--upstream-insecure", flags->upstream_insecure,
                 "do not verify the upstream's certificate");
   cmd->add_option("--admin", flags->admin, "HOST:PORT for /metrics, /healthz and /ready");

@@ -20,10 +20,16 @@ Endpoint::Endpoint(const EndpointConfig& endpoint, const ClusterConfig& cluster)
   options_.user_agent = "triplex-proxy";
 }
 
-std::shared_ptr<Channel> Endpoint::channel_for(asio::io_context& io) {
+std::shared_ptr<Channel> Endpoint::channel_for(asio::io_context& io, RpcProtocol protocol,
+                                               bool json) {
   std::lock_guard lock(mutex_);
-  auto& channel = channels_[&io];
-  if (!channel) channel = Channel::create(io, url_, options_);
+  auto& channel = channels_[ChannelKey{&io, protocol, json}];
+  if (!channel) {
+    ChannelOptions options = options_;
+    options.protocol = protocol;
+    options.json = json;
+    channel = Channel::create(io, url_, options);
+  }
   return channel;
 }
 

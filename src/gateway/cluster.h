@@ -23,7 +23,8 @@ class Endpoint {
   Endpoint(const EndpointConfig& endpoint, const ClusterConfig& cluster);
   const std::string& url() const { return url_; }
   const ChannelOptions& options() const { return options_; }
-  std::shared_ptr<Channel> channel_for(asio::io_context& io);
+  // The worker's Channel for calls in `protocol`, with JSON or binary messages.
+  std::shared_ptr<Channel> channel_for(asio::io_context& io, RpcProtocol protocol, bool json);
   // Drops the channels, while the io_contexts they live on still exist.
   void release_channels();
 
@@ -49,7 +50,18 @@ class Endpoint {
   std::atomic<bool> healthy_{true};
   std::atomic<int> in_flight_{0};
   std::mutex mutex_;
-  std::unordered_map<asio::io_context*, std::shared_ptr<Channel>> channels_;
+  struct ChannelKey {
+    asio::io_context* io;
+    RpcProtocol protocol;
+    bool json;
+    bool operator==(const ChannelKey&) const = default;
+  };
+  struct ChannelKeyHash {
+    std::size_t operator()(const ChannelKey& k) const {
+      return std::hash<void*>()(k.io) ^ (static_cast<std::size_t>(k.protocol) << 1) ^ k.json;
+    }
+  };
+  std::unordered_map<ChannelKey, std::shared_ptr<Channel>, ChannelKeyHash> channels_;
 };
 
 class Cluster {

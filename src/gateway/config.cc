@@ -102,7 +102,7 @@ HealthCheckConfig read_health_check(const YAML::Node& node) {
 ClusterConfig read_cluster(const YAML::Node& node) {
   only_keys(node, "a cluster",
             {"name", "endpoints", "balance", "connect_timeout_ms", "request_timeout_ms", "insecure",
-             "ca_file", "health_check", "reflection"});
+             "ca_file", "health_check", "reflection", "protocol"});
   ClusterConfig out;
   out.name = get<std::string>(node["name"], "cluster name", "");
   if (out.name.empty()) fail(node, "a cluster needs a name");
@@ -124,6 +124,18 @@ ClusterConfig read_cluster(const YAML::Node& node) {
     out.balance = Balance::kLeastRequest;
   } else {
     fail(node["balance"], "balance must be round_robin or least_request");
+  }
+  auto protocol = get<std::string>(node["protocol"], "protocol", "grpc");
+  if (protocol == "grpc") {
+    out.protocol = UpstreamProtocol::kGrpc;
+  } else if (protocol == "grpc-web") {
+    out.protocol = UpstreamProtocol::kGrpcWeb;
+  } else if (protocol == "connect") {
+    out.protocol = UpstreamProtocol::kConnect;
+  } else if (protocol == "passthrough") {
+    out.protocol = UpstreamProtocol::kPassThrough;
+  } else {
+    fail(node["protocol"], "protocol must be grpc, grpc-web, connect or passthrough");
   }
   out.connect_timeout =
       get_ms(node["connect_timeout_ms"], "connect_timeout_ms", out.connect_timeout);

@@ -47,10 +47,16 @@ struct HealthCheckConfig {
 
 enum class Balance { kRoundRobin, kLeastRequest };
 
+// What the gateway speaks to a cluster: gRPC (what gRPC-only backends need),
+// gRPC-Web or Connect, or pass-through (each call in its caller's protocol and
+// codec, for backends that speak all three).
+enum class UpstreamProtocol { kGrpc, kGrpcWeb, kConnect, kPassThrough };
+
 struct ClusterConfig {
   std::string name;
   std::vector<EndpointConfig> endpoints;
   Balance balance = Balance::kRoundRobin;
+  UpstreamProtocol protocol = UpstreamProtocol::kGrpc;
   Millis connect_timeout{5000};
   std::optional<Millis> request_timeout;  // cap on every call's deadline
   bool insecure = false;                  // TLS upstreams: skip verification

@@ -136,6 +136,35 @@ std::optional<std::chrono::milliseconds> upstream_timeout(const ServerContext& c
   return timeout;
 }
 
+RpcProtocol upstream_protocol(UpstreamProtocol configured, std::string_view downstream) {
+  switch (configured) {
+    case UpstreamProtocol::kGrpc:
+      return RpcProtocol::kGrpc;
+    case UpstreamProtocol::kGrpcWeb:
+      return RpcProtocol::kGrpcWeb;
+    case UpstreamProtocol::kConnect:
+      return RpcProtocol::kConnect;
+    case UpstreamProtocol::kPassThrough:
+      break;
+  }
+  if (downstream == "connect") return RpcProtocol::kConnect;
+  if (downstream == "grpc-web") return RpcProtocol::kGrpcWeb;
+  return RpcProtocol::kGrpc;
+}
+
+// The method's kind from its schema, else from the caller's framing (Connect
+// tells unary from streaming), else bidi, which carries any kind over gRPC.
+RpcKind upstream_kind(const ServerContext& context,
+                      const google::protobuf::MethodDescriptor* schema) {
+  if (schema != nullptr) {
+    if (schema->client_streaming()) {
+      return schema->server_streaming() ? RpcKind::kBidiStreaming : RpcKind::kClientStreaming;
+    }
+    return schema->server_streaming() ? RpcKind::kServerStreaming : RpcKind::kUnary;
+  }
+  return context.framing_kind().value_or(RpcKind::kBidiStreaming);
+}
+
 // The status a call that threw ends with, as the dispatcher will answer it.
 Status status_of(std::exception_ptr error, const ServerContext& context) {
   try {
@@ -216,9 +245,14 @@ asio::awaitable<Status> Forwarder::forward_call(ServerContext& context, const Ro
   auto& io = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
   Endpoint& endpoint = route.cluster->pick();
   Endpoint::CallScope counted(endpoint);
-  auto channel = endpoint.channel_for(io);
+  const auto& cluster = route.cluster->config();
+  bool passthrough = cluster.protocol == UpstreamProtocol::kPassThrough;
+  bool json = context.codec() != "proto";
+  RpcProtocol protocol = upstream_protocol(cluster.protocol, context.protocol_name());
+  // Pass-through keeps the caller's codec; otherwise the upstream gets binary.
+  auto channel = endpoint.channel_for(io, protocol, passthrough && json);
   Transcoding transcoding;
-  if (context.codec() != "proto") {
+  if (json && !passthrough) {
     std::string why;
     transcoding.schemas = &schemas_;
     transcoding.method = co_await schema_for(context.method(), route, *channel, why);
@@ -228,6 +262,12 @@ asio::awaitable<Status> Forwarder::forward_call(ServerContext& context, const Ro
   options.metadata = end_to_end(context.request_metadata());
   options.timeout = upstream_timeout(context, route);
   ClientMethod method{std::string(context.method()), RpcKind::kBidiStreaming, false};
+  // Connect frames unary calls differently from streams: the kind must be right.
+  if (protocol == RpcProtocol::kConnect) {
+    const auto* schema = transcoding.method;
+    if (schema == nullptr) schema = schemas_.find_method(context.method());
+    method.kind = upstream_kind(context, schema);
+  }
   auto call = channel->call(std::move(method), std::move(options));
   std::exception_ptr request_error;
   std::exception_ptr response_error;

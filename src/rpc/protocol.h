@@ -54,6 +54,10 @@ class ServerTransport {
   virtual http::Exchange& exchange() = 0;
   // "grpc", "grpc-web" or "connect", for logs and metrics.
   virtual std::string_view protocol_name() const = 0;
+  // What the request's framing says of the method's kind, when it says
+  // anything: Connect's unary form (kUnary) or streaming form
+  // (kBidiStreaming); gRPC and gRPC-Web frame every kind alike.
+  virtual std::optional<RpcKind> framing_kind() const { return std::nullopt; }
   // The message read() returned last arrived compressed.
   bool last_read_compressed() const { return last_read_compressed_; }
 

@@ -127,6 +127,7 @@ class ConnectTransportBase : public ServerTransport {
 // Unary: POST with a bare message body, or GET with the message in the query.
 class ConnectUnaryTransport final : public ConnectTransportBase {
  public:
+  std::optional<RpcKind> framing_kind() const override { return RpcKind::kUnary; }
   using ConnectTransportBase::ConnectTransportBase;
 
   Status start(const MethodInfo* method, CallStart& out) override {
@@ -269,6 +270,7 @@ class ConnectUnaryTransport final : public ConnectTransportBase {
 // Streaming: enveloped messages both ways, end-of-stream JSON last.
 class ConnectStreamTransport final : public ConnectTransportBase {
  public:
+  std::optional<RpcKind> framing_kind() const override { return RpcKind::kBidiStreaming; }
   ConnectStreamTransport(std::shared_ptr<http::Exchange> exchange, const CallLimits& limits,
                          Codec codec)
       : ConnectTransportBase(std::move(exchange), limits, codec),

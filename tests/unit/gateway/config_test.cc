@@ -23,6 +23,7 @@ clusters:
   - name: users
     endpoints: [h2c://10.0.0.1:50051, "h3://users.internal:443"]
     balance: least_request
+    protocol: passthrough
     connect_timeout_ms: 250
     request_timeout_ms: 5000
     insecure: true
@@ -55,6 +56,7 @@ drain_timeout_ms: 10000
   EXPECT_EQ(users.endpoints[1].scheme, UpstreamScheme::kH3);
   EXPECT_EQ(users.endpoints[1].authority, "users.internal:443");
   EXPECT_EQ(users.balance, Balance::kLeastRequest);
+  EXPECT_EQ(users.protocol, UpstreamProtocol::kPassThrough);
   EXPECT_EQ(users.connect_timeout, 250ms);
   EXPECT_EQ(users.request_timeout, 5000ms);
   ASSERT_TRUE(users.health_check);
@@ -126,6 +128,13 @@ clusters: [{name: c, endpoints: [h2c://127.0.0.1:1], balance: random}]
 routes: [{prefix: /, cluster: c}]
 )")
                 .find("round_robin or least_request"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"(
+listeners: [{address: 127.0.0.1:0}]
+clusters: [{name: c, endpoints: [h2c://127.0.0.1:1], protocol: thrift}]
+routes: [{prefix: /, cluster: c}]
+)")
+                .find("grpc, grpc-web, connect or passthrough"),
             std::string::npos);
   EXPECT_NE(error_of("listeners: [").find("end of"), std::string::npos) << error_of("listeners: [");
   EXPECT_NE(error_of(R"(

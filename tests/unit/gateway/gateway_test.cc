@@ -57,6 +57,57 @@ TEST_F(GatewayTest, ForwardsEveryProtocolAndKind) {
   }
 }
 
+TEST_F(GatewayTest, PassThroughKeepsTheCallersProtocolAndCodec) {
+  TestUpstream upstream("a");
+  auto config = simple_config({upstream.endpoint()});
+  config.clusters[0].protocol = gateway::UpstreamProtocol::kPassThrough;
+  RunningGateway gw(config);
+  const std::pair<Downstream, const char*> cases[] = {
+      {{RpcProtocol::kConnect, HttpVersion::kHttp1, "connect/1.1"}, "connect"},
+      {{RpcProtocol::kGrpcWeb, HttpVersion::kHttp1, "grpc-web/1.1"}, "grpc-web"},
+      {{RpcProtocol::kGrpc, HttpVersion::kHttp2, "grpc/h2c"}, "grpc"},
+  };
+  for (const auto& [d, expected] : cases) {
+    SCOPED_TRACE(d.name);
+    for (bool json : {false, true}) {
+      auto options = client_options(d.protocol, d.version);
+      options.json = json;
+      auto ch = Channel::create(io_, gw.url(), options);
+      // Raw bytes are echoed whatever the codec says; the upstream reports what it got.
+      auto out = call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kUnary, {"{}"});
+      ASSERT_TRUE(out.status.ok()) << out.status.message;
+      EXPECT_EQ(*out.headers.find("x-protocol"), expected);
+      EXPECT_EQ(*out.headers.find("x-codec"), json ? "json" : "proto");
+      EXPECT_EQ(out.messages, std::vector<std::string>{"{}"});
+    }
+  }
+}
+
+// A Connect upstream gets unary calls in Connect's unary form when the caller
+// used it, and streams in its streaming form.
+TEST_F(GatewayTest, ConnectUpstreamKeepsUnaryAndStreamingForms) {
+  TestUpstream upstream("a");
+  auto config = simple_config({upstream.endpoint()});
+  config.clusters[0].protocol = gateway::UpstreamProtocol::kConnect;
+  RunningGateway gw(config);
+  auto connect = channel(gw, RpcProtocol::kConnect, HttpVersion::kHttp1);
+  auto unary = call_raw(io_, *connect, "/test.Gateway/Echo", RpcKind::kUnary, {"x"});
+  ASSERT_TRUE(unary.status.ok()) << unary.status.message;
+  EXPECT_EQ(*unary.headers.find("x-protocol"), "connect");
+  EXPECT_EQ(*unary.headers.find("x-framing"), "unary");
+  auto stream =
+      call_raw(io_, *connect, "/test.Gateway/Echo", RpcKind::kClientStreaming, {"x", "y"});
+  ASSERT_TRUE(stream.status.ok()) << stream.status.message;
+  EXPECT_EQ(*stream.headers.find("x-framing"), "stream");
+  EXPECT_EQ(stream.messages, (std::vector<std::string>{"x", "y"}));
+  // gRPC callers do not say; without a schema the stream form carries any kind.
+  auto grpc = channel(gw, RpcProtocol::kGrpc, HttpVersion::kHttp2);
+  auto any = call_raw(io_, *grpc, "/test.Gateway/Echo", RpcKind::kUnary, {"x"});
+  ASSERT_TRUE(any.status.ok()) << any.status.message;
+  EXPECT_EQ(*any.headers.find("x-protocol"), "connect");
+  EXPECT_EQ(*any.headers.find("x-framing"), "stream");
+}
+
 // The upstream sends headers, then an error without a message: the headers
 // still reach the caller (with the status when its protocol merges them).
 TEST_F(GatewayTest, UpstreamHeadersSurviveAnErrorWithoutMessages) {

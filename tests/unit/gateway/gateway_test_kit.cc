@@ -53,6 +53,12 @@ asio::awaitable<Status> TestUpstream::handle(ServerContext& context) {
     ~Leave() { --n; }
   } leave{in_flight};
   context.response_headers().add("x-upstream", name_);
+  // How the call arrived here, for pass-through tests.
+  context.response_headers().add("x-protocol", std::string(context.protocol_name()));
+  context.response_headers().add("x-codec", std::string(context.codec()));
+  auto framing = context.framing_kind();
+  context.response_headers().add(
+      "x-framing", !framing ? "any" : (*framing == RpcKind::kUnary ? "unary" : "stream"));
   std::string_view method = context.method();
   if (method == "/test.Gateway/Sleep") {
     auto deadline = context.deadline();

@@ -26,7 +26,8 @@ namespace triplex::testing {
 //   /test.Gateway/Slow   waits 300 ms, then echoes
 //   /test.Gateway/Hold   waits 1 s, then echoes
 //   /test.Gateway/Fail   FAILED_PRECONDITION "no", no message (headers still sent)
-// Every response carries `x-upstream: NAME`; grpc.health.v1 is served too.
+// Every response carries `x-upstream: NAME` and how the call arrived
+// (`x-protocol`, `x-codec`, `x-framing`); grpc.health.v1 is served too.
 class TestUpstream {
  public:
   explicit TestUpstream(std::string name);
