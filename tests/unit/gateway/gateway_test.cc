@@ -126,6 +126,29 @@ TEST_F(GatewayTest, UpstreamHeadersSurviveAnErrorWithoutMessages) {
   }
 }
 
+// Upstreams over TLS: HTTP/2 and HTTP/3, with a cluster that trusts any
+// certificate; and one that verifies it, which a self-signed one fails.
+TEST_F(GatewayTest, ForwardsToTlsUpstreamsOverHttp2AndHttp3) {
+  TestUpstream upstream("tls", true);
+  for (const char* scheme : {"h2", "h3"}) {
+    SCOPED_TRACE(scheme);
+    auto config = simple_config({upstream.endpoint(scheme)});
+    config.clusters[0].insecure = true;
+    RunningGateway gw(config);
+    auto ch = channel(gw, RpcProtocol::kConnect, HttpVersion::kHttp1);
+    auto out = call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kClientStreaming, {"a", "b"});
+    ASSERT_TRUE(out.status.ok()) << out.status.message;
+    EXPECT_EQ(out.messages, (std::vector<std::string>{"a", "b"}));
+    auto strict = simple_config({upstream.endpoint(scheme)});
+    RunningGateway verifying(strict);
+    auto ch2 = channel(verifying, RpcProtocol::kConnect, HttpVersion::kHttp1);
+    auto refused = call_raw(io_, *ch2, "/test.Gateway/Echo", RpcKind::kUnary, {"a"});
+    EXPECT_EQ(refused.status.code, Code::kUnavailable);
+    EXPECT_NE(refused.status.message.find("certificate"), std::string::npos)
+        << refused.status.message;
+  }
+}
+
 // connect-timeout-ms: 200 over HTTP/1.1 to an upstream that never answers:
 // DEADLINE_EXCEEDED after about 200 ms, and the upstream was told at most 200 ms.
 TEST_F(GatewayTest, DeadlineOverHttp1ReachesTheUpstreamAsGrpcTimeout) {
@@ -201,6 +224,24 @@ TEST_F(GatewayTest, UpstreamDownIsUnavailable) {
     auto out = call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kUnary, {"x"});
     EXPECT_EQ(out.status.code, Code::kUnavailable) << out.status.message;
   }
+}
+
+// An upstream that accepts TCP but never speaks HTTP/2: the cluster's
+// connect timeout ends the call, not the caller's patience.
+TEST_F(GatewayTest, ClusterConnectTimeoutBoundsASilentUpstream) {
+  Script silent;
+  silent.mode = Script::Mode::kSayNothing;
+  ScriptedServer upstream(io_, ScriptedHttp::kHttp2, silent);
+  auto config = simple_config({"h2c://127.0.0.1:" + std::to_string(upstream.port())});
+  config.clusters[0].connect_timeout = 200ms;
+  RunningGateway gw(config);
+  auto ch = channel(gw, RpcProtocol::kConnect, HttpVersion::kHttp1);
+  auto start = std::chrono::steady_clock::now();
+  auto out = call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kUnary, {"x"});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(out.status.code, Code::kUnavailable) << out.status.message;
+  EXPECT_GE(took, 190ms);
+  EXPECT_LT(took, 1500ms);
 }
 
 // The upstream sends its headers and one message, then its connection dies

@@ -13,10 +13,11 @@
 namespace triplex::testing {
 namespace {
 
-ServerOptions upstream_options() {
+ServerOptions upstream_options(bool tls) {
   ServerOptions o;
   o.listen = {"127.0.0.1:0"};
-  o.tls = false;
+  o.tls = tls;
+  o.tls_options.self_signed = tls;
   o.handle_signals = false;
   o.workers = 1;
   o.connection.drain_timeout = std::chrono::seconds(1);
@@ -30,10 +31,10 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
 
 }  // namespace
 
-TestUpstream::TestUpstream(std::string name)
+TestUpstream::TestUpstream(std::string name, bool tls)
     : name_(std::move(name)),
       health_(std::make_shared<HealthService>()),
-      server_(upstream_options()) {
+      server_(upstream_options(tls)) {
   server_.add_service(health_);
   server_.set_fallback_handler([this](ServerContext& context) { return handle(context); });
   server_.start();

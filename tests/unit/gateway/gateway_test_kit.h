@@ -20,7 +20,7 @@
 
 namespace triplex::testing {
 
-// A plaintext (h2c) upstream. Methods, all raw:
+// An upstream, plaintext (h2c) or TLS (HTTP/2 and HTTP/3, self-signed). Methods, all raw:
 //   /test.Gateway/Echo   every request message back (any kind)
 //   /test.Gateway/Sleep  notes the deadline it got, then waits to be cancelled
 //   /test.Gateway/Slow   waits 300 ms, then echoes
@@ -30,10 +30,13 @@ namespace triplex::testing {
 // (`x-protocol`, `x-codec`, `x-framing`); grpc.health.v1 is served too.
 class TestUpstream {
  public:
-  explicit TestUpstream(std::string name);
+  explicit TestUpstream(std::string name, bool tls = false);
   ~TestUpstream();
   std::uint16_t port() const { return server_.listening_port(); }
-  std::string endpoint() const { return "h2c://127.0.0.1:" + std::to_string(port()); }
+  // "h2c://127.0.0.1:PORT", or with TLS "h2://..." or "h3://..." as `scheme` says.
+  std::string endpoint(const char* scheme = "h2c") const {
+    return std::string(scheme) + "://127.0.0.1:" + std::to_string(port());
+  }
   HealthService& health() { return *health_; }
   // The timeout /test.Gateway/Sleep last saw, in ms (-1: none yet, -2: no deadline).
   std::atomic<std::int64_t> last_timeout_ms{-1};
