@@ -23,11 +23,13 @@ fuzz:
 	@cd build/fuzz && ctest --output-on-failure -j $(JOBS)
 
 # AddressSanitizer and UBSan over the suites that feed the server hostile input
-# (HTTP/3 bad input, misbehaving HTTP/2 clients) and over the HTTP/3 unit tests.
+# (HTTP/3 bad input, misbehaving HTTP/2 clients), the HTTP/3 unit tests and the
+# gateway end to end.
 asan: setup
 	@[ -f build/asan/build.ninja ] || cmake --preset asan
-	@cmake --build build/asan -j $(JOBS) --target triplex-interop-server h3_tests
-	@cd build/asan && ctest --output-on-failure -j $(JOBS) -R '^(h3_bad_input|h2_misbehaving|Http3|QuicRetry|UdpIo)'
+	@cmake --build build/asan -j $(JOBS) --target triplex-interop-server h3_tests gateway_tests
+	@cd build/asan && ctest --output-on-failure -j $(JOBS) \
+	  -R '^(h3_bad_input|h2_misbehaving|Http3|QuicRetry|UdpIo|GatewayTest|TranscodingTest)'
 
 demo: build
 	@scripts/demo

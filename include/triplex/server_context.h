@@ -75,6 +75,9 @@ class ServerContext {
   // the protocol tells (Connect: unary, or kBidiStreaming for its streaming
   // form); nullopt for gRPC and gRPC-Web, which frame every kind alike.
   virtual std::optional<RpcKind> framing_kind() const { return std::nullopt; }
+  // For proxies: the compression the client announced for its messages
+  // ("gzip", "zstd", ...), or "" for none.
+  virtual std::string_view request_encoding() const { return ""; }
 };
 
 }  // namespace triplex

@@ -21,13 +21,14 @@ Endpoint::Endpoint(const EndpointConfig& endpoint, const ClusterConfig& cluster)
 }
 
 std::shared_ptr<Channel> Endpoint::channel_for(asio::io_context& io, RpcProtocol protocol,
-                                               bool json) {
+                                               bool json, std::string_view compression) {
   std::lock_guard lock(mutex_);
-  auto& channel = channels_[ChannelKey{&io, protocol, json}];
+  auto& channel = channels_[ChannelKey{&io, protocol, json, std::string(compression)}];
   if (!channel) {
     ChannelOptions options = options_;
     options.protocol = protocol;
     options.json = json;
+    options.compression = compression;
     channel = Channel::create(io, url_, options);
   }
   return channel;

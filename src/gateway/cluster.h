@@ -23,8 +23,10 @@ class Endpoint {
   Endpoint(const EndpointConfig& endpoint, const ClusterConfig& cluster);
   const std::string& url() const { return url_; }
   const ChannelOptions& options() const { return options_; }
-  // The worker's Channel for calls in `protocol`, with JSON or binary messages.
-  std::shared_ptr<Channel> channel_for(asio::io_context& io, RpcProtocol protocol, bool json);
+  // The worker's Channel for calls in `protocol`, with JSON or binary
+  // messages, compressed with `compression` ("" for none).
+  std::shared_ptr<Channel> channel_for(asio::io_context& io, RpcProtocol protocol, bool json,
+                                       std::string_view compression);
   // Drops the channels, while the io_contexts they live on still exist.
   void release_channels();
 
@@ -54,11 +56,13 @@ class Endpoint {
     asio::io_context* io;
     RpcProtocol protocol;
     bool json;
+    std::string compression;
     bool operator==(const ChannelKey&) const = default;
   };
   struct ChannelKeyHash {
     std::size_t operator()(const ChannelKey& k) const {
-      return std::hash<void*>()(k.io) ^ (static_cast<std::size_t>(k.protocol) << 1) ^ k.json;
+      return std::hash<void*>()(k.io) ^ (static_cast<std::size_t>(k.protocol) << 1) ^ k.json ^
+             (std::hash<std::string>()(k.compression) << 3);
     }
   };
   std::unordered_map<ChannelKey, std::shared_ptr<Channel>, ChannelKeyHash> channels_;

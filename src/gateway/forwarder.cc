@@ -53,11 +53,10 @@ void check_size(std::size_t size, std::optional<std::size_t> limit, const char* 
   }
 }
 
-// Requests downstream -> upstream, then half-close; then waits to be
-// cancelled, so that the response side decides when the call is over. A
-// failure (the caller went away, a bad message) cancels the upstream call
-// and ends the pump, keeping the error for the handler.
-asio::awaitable<void> pump_requests(ServerContext& context, ClientCall& call, const Route& route,
+// Requests downstream -> upstream, then half-close. False when it failed
+// (the caller went away, a bad message): the upstream call is then cancelled
+// and the error kept for the handler.
+asio::awaitable<bool> send_requests(ServerContext& context, ClientCall& call, const Route& route,
                                     const Transcoding& transcoding, Traffic& traffic,
                                     std::exception_ptr& error) {
   try {
@@ -69,17 +68,24 @@ asio::awaitable<void> pump_requests(ServerContext& context, ClientCall& call, co
       if (!co_await call.write_raw(std::move(upstream))) break;
     }
     co_await call.writes_done();
+    co_return true;
   } catch (const std::system_error& e) {
     // Cancelled: by the response side finishing first (the upstream's answer
     // stands), or with the whole call (the dispatcher knows why).
     if (e.code() != asio::error::operation_aborted) error = std::current_exception();
-    call.cancel();
-    co_return;
   } catch (...) {
     error = std::current_exception();
-    call.cancel();
-    co_return;
   }
+  call.cancel();
+  co_return false;
+}
+
+// send_requests, then waits to be cancelled, so that the response side
+// decides when the call is over.
+asio::awaitable<void> pump_requests(ServerContext& context, ClientCall& call, const Route& route,
+                                    const Transcoding& transcoding, Traffic& traffic,
+                                    std::exception_ptr& error) {
+  if (!co_await send_requests(context, call, route, transcoding, traffic, error)) co_return;
   asio::steady_timer forever(co_await asio::this_coro::executor,
                              asio::steady_timer::time_point::max());
   // Ends by cancellation: an error code, not an exception (one per call
@@ -250,7 +256,10 @@ asio::awaitable<Status> Forwarder::forward_call(ServerContext& context, const Ro
   bool json = context.codec() != "proto";
   RpcProtocol protocol = upstream_protocol(cluster.protocol, context.protocol_name());
   // Pass-through keeps the caller's codec; otherwise the upstream gets binary.
-  auto channel = endpoint.channel_for(io, protocol, passthrough && json);
+  // Compressed in, compressed out, with the same algorithm (large messages;
+  // small ones go plain either way).
+  auto channel =
+      endpoint.channel_for(io, protocol, passthrough && json, context.request_encoding());
   Transcoding transcoding;
   if (json && !passthrough) {
     std::string why;
@@ -268,11 +277,20 @@ asio::awaitable<Status> Forwarder::forward_call(ServerContext& context, const Ro
     if (schema == nullptr) schema = schemas_.find_method(context.method());
     method.kind = upstream_kind(context, schema);
   }
+  RpcKind method_kind = method.kind;
   auto call = channel->call(std::move(method), std::move(options));
   std::exception_ptr request_error;
   std::exception_ptr response_error;
-  co_await (pump_requests(context, *call, route, transcoding, traffic, request_error) ||
-            pump_responses(context, *call, route, transcoding, traffic, response_error));
+  if (method_kind == RpcKind::kUnary || method_kind == RpcKind::kServerStreaming) {
+    // One request: sent whole before the answer is read (Connect's unary form
+    // has no answer to read before its request is complete).
+    if (co_await send_requests(context, *call, route, transcoding, traffic, request_error)) {
+      co_await pump_responses(context, *call, route, transcoding, traffic, response_error);
+    }
+  } else {
+    co_await (pump_requests(context, *call, route, transcoding, traffic, request_error) ||
+              pump_responses(context, *call, route, transcoding, traffic, response_error));
+  }
   if (request_error) std::rethrow_exception(request_error);
   if (response_error) std::rethrow_exception(response_error);
   Status status = co_await call->finish();

@@ -58,6 +58,9 @@ class ServerTransport {
   // anything: Connect's unary form (kUnary) or streaming form
   // (kBidiStreaming); gRPC and gRPC-Web frame every kind alike.
   virtual std::optional<RpcKind> framing_kind() const { return std::nullopt; }
+  // The compression the client announced for its messages ("gzip", ...), or
+  // "" for none; known once start() has run.
+  virtual std::string_view request_encoding() const { return ""; }
   // The message read() returned last arrived compressed.
   bool last_read_compressed() const { return last_read_compressed_; }
 

@@ -64,6 +64,9 @@ class ConnectTransportBase : public ServerTransport {
 
   http::Exchange& exchange() override { return *exchange_; }
   std::string_view protocol_name() const override { return "connect"; }
+  std::string_view request_encoding() const override {
+    return request_compressor_ != nullptr ? request_compressor_->name() : "";
+  }
 
  protected:
   // Reads common request headers; `encoding_header`/`accept_header` name the

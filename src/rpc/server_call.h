@@ -35,6 +35,7 @@ class ServerCall final : public ServerContext, public std::enable_shared_from_th
   bool request_compressed() const override { return transport_->last_read_compressed(); }
   std::string_view protocol_name() const override { return transport_->protocol_name(); }
   std::optional<RpcKind> framing_kind() const override { return transport_->framing_kind(); }
+  std::string_view request_encoding() const override { return transport_->request_encoding(); }
   std::string_view http_version() const override {
     return transport_->exchange().capabilities().version;
   }

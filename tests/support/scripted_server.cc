@@ -14,6 +14,7 @@
 #include <charconv>
 #include <cstring>
 #include <map>
+#include <string_view>
 
 namespace triplex::testing {
 namespace {
@@ -168,7 +169,9 @@ class Http2Script {
   }
 
  private:
-  static nghttp2_nv nv(const std::string& name, const std::string& value) {
+  // Views, not strings: a literal argument must not become a temporary that
+  // is gone before nghttp2 copies it.
+  static nghttp2_nv nv(std::string_view name, std::string_view value) {
     return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
             reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
             value.size(), NGHTTP2_NV_FLAG_NONE};

@@ -168,12 +168,11 @@ std::string Http1Exchange::serialize_head(const ResponseHead& head, bool complet
     mode_ = BodyMode::kChunked;
     out += "transfer-encoding: chunked\r\n";
   }
-  // A body we never asked for (no 100 Continue) may or may not follow, and a
-  // complete response ends our interest in the rest: the connection cannot
-  // be reused unless the whole request is already here.
-  if (!request_ended_ && (complete || (request_.expect_continue && !continue_sent_))) {
-    close = true;
-  }
+  // Answering before the whole request is here (an early error, or a body
+  // we never asked for with no 100 Continue): unread bytes would be taken for
+  // the next request, so the connection ends with this response; say so, or
+  // a client would send its next request into a closing connection.
+  if (!request_ended_) close = true;
   if (close) {
     connection_->disable_keep_alive();
     out += "connection: close\r\n";

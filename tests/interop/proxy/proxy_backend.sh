@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
-# `triplex proxy` in front of a backend that speaks only gRPC over h2c: the gRPC C++ 1.51 interop
-# server, or grpcio_server.py on Debian's grpcio 1.51. Through the proxy, the interop cases run
-# with gRPC, gRPC-Web and Connect over HTTP/1.1, HTTP/2 and HTTP/3 (triplex-interop-client), and
-# buf curl makes unary, server-streaming and bidi calls over each protocol and HTTP version it
-# speaks: HTTP/1.1 and h2c to a second, plaintext proxy; HTTP/2 and HTTP/3 to the TLS one.
+# `triplex proxy` in front of a backend: the gRPC C++ 1.51 interop server or grpcio_server.py on
+# Debian's grpcio 1.51 (both speak only gRPC over h2c), or connect-node's test_server.mjs (gRPC,
+# gRPC-Web and Connect over h2c). Through the proxy, the interop cases run with gRPC, gRPC-Web and
+# Connect over HTTP/1.1, HTTP/2 and HTTP/3 (triplex-interop-client), and buf curl makes unary,
+# server-streaming and bidi calls over each protocol and HTTP version it speaks: HTTP/1.1 and h2c
+# to a second, plaintext proxy; HTTP/2 and HTTP/3 to the TLS one.
 #
-# usage: proxy_backend.sh --triplex PATH (--grpcpp PATH | --grpcio-server PATH [--python PATH])
+# usage: proxy_backend.sh --triplex PATH
+#                         (--grpcpp PATH | --grpcio-server PATH [--python PATH]
+#                          | --connect-node PATH [--node PATH])
 #                         --client PATH --buf PATH --protoc PATH [--proto-root DIR]
+#                         [--upstream-protocol P] [--proxy-schema] [--require PATH]
 #   --grpcpp: grpcpp_interop_server
 #   --grpcio-server: tests/interop/python/grpcio_server.py, run by --python (/usr/bin/python3)
+#   --connect-node: tests/interop/connect_node/test_server.mjs, run by --node (/usr/bin/node) as
+#       plaintext h2c; it loads its npm peers from tests/peers/node_modules
 #   --proto-root: holds grpc/testing/test.proto (buf curl's schema is built from it)
+#   --upstream-protocol: given to both proxies (grpc, grpc-web, connect or passthrough); without
+#       it they speak their default, gRPC
+#   --proxy-schema: give both proxies buf curl's grpc.testing descriptor set (--descriptor-set),
+#       so that they know each method's kind: a Connect upstream frames unary calls apart from
+#       streams, and without a schema a gRPC or gRPC-Web caller's call goes as a Connect stream
+#   --require: exit 77 (skipped) unless PATH exists (e.g. an npm peer); repeatable
 # Prints "PASS name" / "FAIL name: why" per check; exits 1 if any failed.
 set -euo pipefail
 
@@ -19,6 +31,7 @@ log_prefix=proxy_backend
 source "$here/../server_lib.sh"
 
 triplex="" grpcpp="" grpcio_server="" python=/usr/bin/python3 client="" buf="" protoc=""
+connect_node="" node=/usr/bin/node upstream_protocol="" proxy_schema=0 required=()
 proto_root=/usr/share/grpc-proto
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -30,17 +43,31 @@ while [ $# -gt 0 ]; do
     --buf) buf=$2; shift 2 ;;
     --protoc) protoc=$2; shift 2 ;;
     --proto-root) proto_root=$2; shift 2 ;;
+    --connect-node) connect_node=$2; shift 2 ;;
+    --node) node=$2; shift 2 ;;
+    --upstream-protocol) upstream_protocol=$2; shift 2 ;;
+    --proxy-schema) proxy_schema=1; shift ;;
+    --require) required+=("$2"); shift 2 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
-if [ -n "$grpcpp" ] && [ -z "$grpcio_server" ]; then
+for path in "${required[@]}"; do
+  [ -e "$path" ] || { say "SKIP: $path is missing (scripts/setup installs it)"; exit 77; }
+done
+backends=0
+for b in "$grpcpp" "$grpcio_server" "$connect_node"; do [ -z "$b" ] || backends=$((backends + 1)); done
+[ "$backends" -eq 1 ] ||
+  die "want one backend: --grpcpp PATH, --grpcio-server PATH or --connect-node PATH"
+if [ -n "$grpcpp" ]; then
   backend=("$grpcpp" --listen 127.0.0.1:0 --plaintext)
   backend_files=("$grpcpp")
-elif [ -n "$grpcio_server" ] && [ -z "$grpcpp" ]; then
+elif [ -n "$grpcio_server" ]; then
   backend=("$python" "$grpcio_server" --port 0)
   backend_files=("$python" "$grpcio_server")
 else
-  die "want one backend: --grpcpp PATH or --grpcio-server PATH"
+  backend=("$node" "$connect_node" --listen 127.0.0.1:0 --plaintext --http 2
+    --protoc "$protoc" --proto-root "$proto_root")
+  backend_files=("$node" "$connect_node")
 fi
 for f in "$triplex" "${backend_files[@]}" "$client" "$protoc"; do
   [ -e "$f" ] || die "missing $f"
@@ -51,6 +78,9 @@ schema="$tmp/testing.binpb"
 
 server_start 20 "${backend[@]}"
 upstream_port=$server_port
+proxy_args=()
+[ -z "$upstream_protocol" ] || proxy_args+=(--upstream-protocol "$upstream_protocol")
+[ "$proxy_schema" -eq 0 ] || proxy_args+=(--descriptor-set "$schema")
 
 proxy_pids=()
 proxy_cleanup() {  # SIGTERM, SIGKILL after 5 s; then server_lib's cleanup
@@ -70,7 +100,8 @@ trap proxy_cleanup EXIT
 proxy_start() {
   local name=$1 pid
   shift
-  "$triplex" proxy --listen 127.0.0.1:0 --upstream "h2c://127.0.0.1:$upstream_port" "$@" \
+  "$triplex" proxy --listen 127.0.0.1:0 --upstream "h2c://127.0.0.1:$upstream_port" \
+    "${proxy_args[@]}" "$@" \
     >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null &
   pid=$!
   proxy_pids+=("$pid")
@@ -89,14 +120,18 @@ port=$proxy_port
 proxy_start plain_proxy --plaintext
 plain_port=$proxy_port
 
-# Every case through the proxy but cacheable_unary, which needs a cache that the backends'
-# timestamped answers would show (the Connect GET itself is forwarded as a gRPC call). Neither
-# backend checks expect_compressed, so the client_compressed_* cases end in SKIP after their calls.
+# Every case through the proxy. cacheable_unary only in front of connect-node: it wants the same
+# answer twice, and the gRPC backends' answers are timestamped while connect-node's (an empty
+# payload) are not; the gateway has no cache, and sends the Connect GET upstream as a POST.
+# The gRPC backends do not check expect_compressed, so there the client_compressed_* cases end in
+# SKIP after their calls; connect-node checks it, so there they need the gateway to send the
+# compressed requests upstream compressed.
 cases=empty_unary,large_unary,client_compressed_unary,server_compressed_unary,client_streaming
 cases+=,client_compressed_streaming,server_streaming,server_compressed_streaming,ping_pong
 cases+=,empty_stream,custom_metadata,status_code_and_message,special_status_message
 cases+=,unimplemented_method,unimplemented_service,cancel_after_begin
 cases+=,cancel_after_first_response,timeout_on_sleeping_server
+[ -z "$connect_node" ] || cases+=,cacheable_unary
 for protocol in grpc grpcweb connect; do
   for http in 1.1 2 3; do
     name="interop_${protocol}_http$http"

@@ -100,12 +100,38 @@ TEST_F(GatewayTest, ConnectUpstreamKeepsUnaryAndStreamingForms) {
   ASSERT_TRUE(stream.status.ok()) << stream.status.message;
   EXPECT_EQ(*stream.headers.find("x-framing"), "stream");
   EXPECT_EQ(stream.messages, (std::vector<std::string>{"x", "y"}));
+  // A large unary call over HTTP/2: sent whole before the answer is awaited.
+  auto connect_h2 = channel(gw, RpcProtocol::kConnect, HttpVersion::kHttp2);
+  std::string large(300 * 1024, 'z');
+  auto big = call_raw(io_, *connect_h2, "/test.Gateway/Echo", RpcKind::kUnary, {large});
+  ASSERT_TRUE(big.status.ok()) << big.status.message;
+  EXPECT_EQ(*big.headers.find("x-framing"), "unary");
+  EXPECT_EQ(big.messages, std::vector<std::string>{large});
   // gRPC callers do not say; without a schema the stream form carries any kind.
   auto grpc = channel(gw, RpcProtocol::kGrpc, HttpVersion::kHttp2);
   auto any = call_raw(io_, *grpc, "/test.Gateway/Echo", RpcKind::kUnary, {"x"});
   ASSERT_TRUE(any.status.ok()) << any.status.message;
   EXPECT_EQ(*any.headers.find("x-protocol"), "connect");
   EXPECT_EQ(*any.headers.find("x-framing"), "stream");
+}
+
+// Compressed requests go upstream compressed with the caller's algorithm.
+TEST_F(GatewayTest, RequestCompressionIsKept) {
+  TestUpstream upstream("a");
+  RunningGateway gw(simple_config({upstream.endpoint()}));
+  for (const auto& d : kDownstreams) {
+    SCOPED_TRACE(d.name);
+    auto options = client_options(d.protocol, d.version);
+    options.compression = "gzip";
+    auto ch = Channel::create(io_, gw.url(), options);
+    std::string large(64 * 1024, 'c');
+    auto out = call_raw(io_, *ch, "/test.Gateway/Echo", RpcKind::kUnary, {large});
+    ASSERT_TRUE(out.status.ok()) << out.status.message;
+    EXPECT_EQ(*out.headers.find("x-encoding"), "gzip");
+    auto plain = call_raw(io_, *channel(gw, d.protocol, d.version), "/test.Gateway/Echo",
+                          RpcKind::kUnary, {large});
+    EXPECT_EQ(*plain.headers.find("x-encoding"), "");
+  }
 }
 
 // The upstream sends headers, then an error without a message: the headers

@@ -57,6 +57,7 @@ asio::awaitable<Status> TestUpstream::handle(ServerContext& context) {
   // How the call arrived here, for pass-through tests.
   context.response_headers().add("x-protocol", std::string(context.protocol_name()));
   context.response_headers().add("x-codec", std::string(context.codec()));
+  context.response_headers().add("x-encoding", std::string(context.request_encoding()));
   auto framing = context.framing_kind();
   context.response_headers().add(
       "x-framing", !framing ? "any" : (*framing == RpcKind::kUnary ? "unary" : "stream"));

@@ -27,7 +27,7 @@ namespace triplex::testing {
 //   /test.Gateway/Hold   waits 1 s, then echoes
 //   /test.Gateway/Fail   FAILED_PRECONDITION "no", no message (headers still sent)
 // Every response carries `x-upstream: NAME` and how the call arrived
-// (`x-protocol`, `x-codec`, `x-framing`); grpc.health.v1 is served too.
+// (`x-protocol`, `x-codec`, `x-framing`, `x-encoding`); grpc.health.v1 is served too.
 class TestUpstream {
  public:
   explicit TestUpstream(std::string name, bool tls = false);
