@@ -9,6 +9,7 @@
 #include <asio/detached.hpp>
 #include <thread>
 
+#include "src/wire/status_details.h"
 #include "tests/support/io_driver.h"
 #include "tests/support/scripted_server.h"
 #include "tests/unit/gateway/gateway_test_kit.h"
@@ -136,7 +137,7 @@ TEST_F(GatewayTest, RequestCompressionIsKept) {
 
 // The upstream sends headers, then an error without a message: the headers
 // still reach the caller (with the status when its protocol merges them).
-TEST_F(GatewayTest, UpstreamHeadersSurviveAnErrorWithoutMessages) {
+TEST_F(GatewayTest, UpstreamErrorsKeepHeadersDetailsAndTrailers) {
   TestUpstream upstream("a");
   RunningGateway gw(simple_config({upstream.endpoint()}));
   for (const auto& d : kDownstreams) {
@@ -145,6 +146,16 @@ TEST_F(GatewayTest, UpstreamHeadersSurviveAnErrorWithoutMessages) {
     auto out = call_raw(io_, *ch, "/test.Gateway/Fail", RpcKind::kUnary, {"x"});
     EXPECT_EQ(out.status.code, Code::kFailedPrecondition);
     EXPECT_EQ(out.status.message, "no");
+    // Details and trailing metadata come through faithfully too.
+    auto details = wire::parse_rpc_status(out.status.details);
+    ASSERT_TRUE(details);
+    ASSERT_EQ(details->details.size(), 1u);
+    EXPECT_EQ(details->details[0].type, "google.protobuf.StringValue");
+    EXPECT_EQ(details->details[0].value, "\x0a\x03why");
+    const std::string* trailer = out.trailers.find("x-trailer");
+    if (trailer == nullptr) trailer = out.headers.find("x-trailer");
+    ASSERT_NE(trailer, nullptr);
+    EXPECT_EQ(*trailer, "t");
     const std::string* seen = out.headers.find("x-upstream");
     if (seen == nullptr) seen = out.trailers.find("x-upstream");
     ASSERT_NE(seen, nullptr);

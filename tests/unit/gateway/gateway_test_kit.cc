@@ -8,6 +8,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "src/wire/status_details.h"
 #include "tests/support/io_driver.h"
 
 namespace triplex::testing {
@@ -74,7 +75,9 @@ asio::awaitable<Status> TestUpstream::handle(ServerContext& context) {
   }
   if (method == "/test.Gateway/Fail") {
     context.send_headers();
-    co_return Status(Code::kFailedPrecondition, "no");
+    context.response_trailers().add("x-trailer", "t");
+    wire::RpcStatus details{9, "no", {{"google.protobuf.StringValue", "\x0a\x03why"}}};
+    co_return Status(Code::kFailedPrecondition, "no", wire::serialize_rpc_status(details));
   }
   if (method == "/test.Gateway/Slow") co_await sleep_for(std::chrono::milliseconds(300));
   if (method == "/test.Gateway/Hold") co_await sleep_for(std::chrono::seconds(1));

@@ -25,7 +25,8 @@ namespace triplex::testing {
 //   /test.Gateway/Sleep  notes the deadline it got, then waits to be cancelled
 //   /test.Gateway/Slow   waits 300 ms, then echoes
 //   /test.Gateway/Hold   waits 1 s, then echoes
-//   /test.Gateway/Fail   FAILED_PRECONDITION "no", no message (headers still sent)
+//   /test.Gateway/Fail   FAILED_PRECONDITION "no" with a detail (StringValue "why") and
+//                        trailer x-trailer: t, no message (headers still sent)
 // Every response carries `x-upstream: NAME` and how the call arrived
 // (`x-protocol`, `x-codec`, `x-framing`, `x-encoding`); grpc.health.v1 is served too.
 class TestUpstream {
