@@ -50,6 +50,23 @@ show_server_output() {
   done
 }
 
+# finish [LABEL:NAME ...]: on failure shows the server's output and the last lines of each
+# $tmp/NAME.err (titled LABEL); prints the tally; returns 1 if any check failed.
+finish() {
+  if [ "$failed" -ne 0 ]; then
+    show_server_output
+    local entry
+    for entry in "$@"; do
+      if [ -s "$tmp/${entry#*:}.err" ]; then
+        say "${entry%%:*} stderr (last 20 lines):"
+        tail -n 20 "$tmp/${entry#*:}.err" | sed 's/^/  | /' >&2
+      fi
+    done
+  fi
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+
 # make_cert: writes a throwaway self-signed certificate for localhost and 127.0.0.1 to
 # $tmp/cert.pem and its key to $tmp/key.pem.
 make_cert() {

@@ -654,14 +654,4 @@ fi
 # The drained calls are logged like the rest.
 judge drain_access_log access_log "$access_log" "$ledger"
 
-if [ "$failed" -ne 0 ]; then
-  show_server_output
-  for name in bridge mixed; do
-    if [ -s "$tmp/$name.err" ]; then
-      say "$name gateway stderr (last 20 lines):"
-      tail -n 20 "$tmp/$name.err" | sed 's/^/  | /' >&2
-    fi
-  done
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish "bridge gateway:bridge" "mixed gateway:mixed"

@@ -198,14 +198,4 @@ else
   say "buf not installed: buf curl checks skipped"
 fi
 
-if [ "$failed" -ne 0 ]; then
-  show_server_output
-  for name in tls_proxy plain_proxy; do
-    if [ -s "$tmp/$name.err" ]; then
-      say "$name stderr (last 20 lines):"
-      tail -n 20 "$tmp/$name.err" | sed 's/^/  | /' >&2
-    fi
-  done
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish tls_proxy:tls_proxy plain_proxy:plain_proxy
