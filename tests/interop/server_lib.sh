@@ -50,6 +50,17 @@ show_server_output() {
   done
 }
 
+# stop_pids PID...: SIGTERM to each process this script started, SIGKILL after 5 s, reaped.
+stop_pids() {
+  local pid
+  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    { wait "$pid"; } 2>/dev/null || true
+  done
+}
+
 # finish [LABEL:NAME ...]: on failure shows the server's output and the last lines of each
 # $tmp/NAME.err (titled LABEL); prints the tally; returns 1 if any check failed.
 finish() {

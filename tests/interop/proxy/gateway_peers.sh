@@ -62,15 +62,7 @@ fi
 gateway_pids=()
 bg_pids=()
 cleanup() {
-  local pid
-  for pid in ${bg_pids[@]+"${bg_pids[@]}"} ${gateway_pids[@]+"${gateway_pids[@]}"}; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in ${bg_pids[@]+"${bg_pids[@]}"} ${gateway_pids[@]+"${gateway_pids[@]}"}; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    { wait "$pid"; } 2>/dev/null || true
-  done
+  stop_pids ${bg_pids[@]+"${bg_pids[@]}"} ${gateway_pids[@]+"${gateway_pids[@]}"}
   server_cleanup
 }
 trap cleanup EXIT

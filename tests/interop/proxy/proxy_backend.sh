@@ -84,13 +84,7 @@ proxy_args=()
 
 proxy_pids=()
 proxy_cleanup() {  # SIGTERM, SIGKILL after 5 s; then server_lib's cleanup
-  local pid
-  for pid in "${proxy_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${proxy_pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    { wait "$pid"; } 2>/dev/null || true
-  done
+  stop_pids ${proxy_pids[@]+"${proxy_pids[@]}"}
   server_cleanup
 }
 trap proxy_cleanup EXIT
