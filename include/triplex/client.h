@@ -25,12 +25,12 @@
 #include <vector>
 
 #include "triplex/metadata.h"
+#include "triplex/rpc_types.h"
 #include "triplex/service.h"
 #include "triplex/status.h"
 
 namespace triplex {
 
-enum class RpcProtocol { kGrpc, kGrpcWeb, kConnect };
 enum class HttpVersion { kAuto, kHttp1, kHttp2, kHttp3 };
 
 struct ClientTlsOptions {

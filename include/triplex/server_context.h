@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "triplex/metadata.h"
-#include "triplex/rpc_kind.h"
+#include "triplex/rpc_types.h"
 #include "triplex/status.h"
 
 namespace google::protobuf {
@@ -67,9 +67,9 @@ class ServerContext {
   // The request message read last arrived compressed (a compressed gRPC or
   // Connect envelope, or a Connect unary body with a content encoding).
   virtual bool request_compressed() const { return false; }
-  // For logs and metrics only: the RPC protocol ("grpc", "grpc-web",
-  // "connect") and the HTTP version ("HTTP/1.1", "HTTP/2", "HTTP/3").
-  virtual std::string_view protocol_name() const { return ""; }
+  // The RPC protocol the call arrived in (a proxy may keep it upstream).
+  virtual RpcProtocol protocol() const { return RpcProtocol::kGrpc; }
+  // For logs and metrics only: "HTTP/1.1", "HTTP/2" or "HTTP/3".
   virtual std::string_view http_version() const { return ""; }
   // For proxies: what the request's framing says of the method's kind when
   // the protocol tells (Connect: unary, or kBidiStreaming for its streaming

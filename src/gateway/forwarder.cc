@@ -142,7 +142,7 @@ std::optional<std::chrono::milliseconds> upstream_timeout(const ServerContext& c
   return timeout;
 }
 
-RpcProtocol upstream_protocol(UpstreamProtocol configured, std::string_view downstream) {
+RpcProtocol upstream_protocol(UpstreamProtocol configured, RpcProtocol downstream) {
   switch (configured) {
     case UpstreamProtocol::kGrpc:
       return RpcProtocol::kGrpc;
@@ -153,9 +153,7 @@ RpcProtocol upstream_protocol(UpstreamProtocol configured, std::string_view down
     case UpstreamProtocol::kPassThrough:
       break;
   }
-  if (downstream == "connect") return RpcProtocol::kConnect;
-  if (downstream == "grpc-web") return RpcProtocol::kGrpcWeb;
-  return RpcProtocol::kGrpc;
+  return downstream;
 }
 
 // The method's kind from its schema, else from the caller's framing (Connect
@@ -254,7 +252,7 @@ asio::awaitable<Status> Forwarder::forward_call(ServerContext& context, const Ro
   const auto& cluster = route.cluster->config();
   bool passthrough = cluster.protocol == UpstreamProtocol::kPassThrough;
   bool json = context.codec() != "proto";
-  RpcProtocol protocol = upstream_protocol(cluster.protocol, context.protocol_name());
+  RpcProtocol protocol = upstream_protocol(cluster.protocol, context.protocol());
   // Pass-through keeps the caller's codec; otherwise the upstream gets binary.
   // Compressed in, compressed out, with the same algorithm (large messages;
   // small ones go plain either way).
@@ -321,7 +319,7 @@ asio::awaitable<Status> Forwarder::forward(ServerContext& context, const std::st
   CallRecord record;
   record.listener = listener;
   record.http_version = short_version(context.http_version());
-  record.protocol = context.protocol_name();
+  record.protocol = protocol_name(context.protocol());
   record.method = context.method();
   record.cluster = route != nullptr ? std::string_view(route->cluster->name()) : "";
   record.peer = context.peer().address;

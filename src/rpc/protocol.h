@@ -52,8 +52,8 @@ class ServerTransport {
   // Ends the call (Trailers-Only when nothing was sent). Idempotent.
   virtual void finish(const Status& status, const Metadata& headers, const Metadata& trailers) = 0;
   virtual http::Exchange& exchange() = 0;
-  // "grpc", "grpc-web" or "connect", for logs and metrics.
-  virtual std::string_view protocol_name() const = 0;
+  // Which protocol this is, for proxies, logs and metrics.
+  virtual RpcProtocol protocol() const = 0;
   // What the request's framing says of the method's kind, when it says
   // anything: Connect's unary form (kUnary) or streaming form
   // (kBidiStreaming); gRPC and gRPC-Web frame every kind alike.

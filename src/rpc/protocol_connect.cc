@@ -63,7 +63,7 @@ class ConnectTransportBase : public ServerTransport {
       : exchange_(std::move(exchange)), limits_(limits), codec_(codec) {}
 
   http::Exchange& exchange() override { return *exchange_; }
-  std::string_view protocol_name() const override { return "connect"; }
+  RpcProtocol protocol() const override { return RpcProtocol::kConnect; }
   std::string_view request_encoding() const override {
     return request_compressor_ != nullptr ? request_compressor_->name() : "";
   }

@@ -162,7 +162,9 @@ class GrpcTransport final : public ServerTransport {
   }
 
   http::Exchange& exchange() override { return *exchange_; }
-  std::string_view protocol_name() const override { return type_.web ? "grpc-web" : "grpc"; }
+  RpcProtocol protocol() const override {
+    return type_.web ? RpcProtocol::kGrpcWeb : RpcProtocol::kGrpc;
+  }
   std::string_view request_encoding() const override {
     return request_compressor_ != nullptr ? request_compressor_->name() : "";
   }

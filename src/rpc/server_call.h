@@ -33,7 +33,7 @@ class ServerCall final : public ServerContext, public std::enable_shared_from_th
   }
   std::string_view codec() const override { return codec_name(codec_); }
   bool request_compressed() const override { return transport_->last_read_compressed(); }
-  std::string_view protocol_name() const override { return transport_->protocol_name(); }
+  RpcProtocol protocol() const override { return transport_->protocol(); }
   std::optional<RpcKind> framing_kind() const override { return transport_->framing_kind(); }
   std::string_view request_encoding() const override { return transport_->request_encoding(); }
   std::string_view http_version() const override {

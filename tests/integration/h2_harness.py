@@ -11,13 +11,9 @@ byte stream and recorded here before the rest is fed to h2.
 
 import argparse
 import os
-import re
 import select
-import signal
 import socket
-import subprocess
 import sys
-import threading
 import time
 import unittest
 
@@ -25,6 +21,8 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
+
+import server_process
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _DEFAULT_SERVER = os.path.join(_HERE, '..', '..', 'build', 'bin', 'triplex-interop-server')
@@ -60,76 +58,12 @@ def main():
 
 # --- server process -------------------------------------------------------------------------
 
-class ServerProcess:
+class ServerProcess(server_process.ServerProcess):
     """The interop server (h2c) on 127.0.0.1 with an OS-chosen port."""
 
     def __init__(self, *flags, startup_timeout=10.0):
-        self.proc = subprocess.Popen(
-            [SERVER_BINARY, '--plaintext', '--listen', '127.0.0.1:0', *flags],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-        self.pid = self.proc.pid
-        try:
-            self.port = self._read_port(startup_timeout)
-        except BaseException:
-            self.kill()
-            raise
-        # Keep draining stdout so the server never blocks on a full pipe.
-        self._drainer = threading.Thread(target=self.proc.stdout.read, daemon=True)
-        self._drainer.start()
-
-    def _read_port(self, timeout):
-        deadline = time.monotonic() + timeout
-        line = b''
-        while not line.endswith(b'\n'):
-            left = deadline - time.monotonic()
-            if left <= 0 or self.proc.poll() is not None:
-                raise RuntimeError('server did not report its port; got %r' % line)
-            ready, _, _ = select.select([self.proc.stdout], [], [], left)
-            if ready:
-                chunk = os.read(self.proc.stdout.fileno(), 1)
-                if not chunk:
-                    continue
-                line += chunk
-        m = re.search(rb'listening on 127\.0\.0\.1:(\d+) ', line)
-        if not m:
-            raise RuntimeError('unexpected first line: %r' % line)
-        return int(m.group(1))
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def rss_kib(self):
-        with open('/proc/%d/status' % self.pid) as f:
-            for line in f:
-                if line.startswith('VmRSS:'):
-                    return int(line.split()[1])
-        raise RuntimeError('no VmRSS for %d' % self.pid)
-
-    def terminate(self):
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-
-    def wait(self, timeout):
-        """Exit code, or None if still running after timeout seconds."""
-        try:
-            code = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        self._reaped()
-        return code
-
-    def kill(self):
-        if self.alive():
-            self.proc.kill()
-        self.proc.wait()
-        self._reaped()
-
-    def _reaped(self):
-        drainer = getattr(self, '_drainer', None)
-        if drainer is not None:
-            drainer.join(1.0)
-        if not drainer or not drainer.is_alive():
-            self.proc.stdout.close()
+        super().__init__([SERVER_BINARY, '--plaintext', '--listen', '127.0.0.1:0', *flags],
+                         rb'listening on 127\.0\.0\.1:(\d+) ', startup_timeout)
 
     def stop(self, grace=5.0):
         """SIGTERM, then SIGKILL after grace seconds. Returns the exit code."""

@@ -4,12 +4,9 @@
 import json
 import os
 import re
-import select
-import signal
-import subprocess
-import threading
-import time
 import urllib.parse
+
+import server_process
 
 SANITIZER_MARKERS = ('ERROR: AddressSanitizer', 'runtime error:', 'ERROR: LeakSanitizer')
 TEST_SERVICE = '/grpc.testing.TestService/'
@@ -17,48 +14,21 @@ TEST_SERVICE = '/grpc.testing.TestService/'
 
 # --- processes --------------------------------------------------------------------------------
 
-class ServerProcess:
+class ServerProcess(server_process.ServerProcess):
     """The interop server with a self-signed certificate on 127.0.0.1, OS-chosen port.
 
-    Its stderr goes to a file (scanned for sanitizer reports); stdout is drained by a thread.
-    Only this PID is ever signalled.
+    Its stderr goes to a file (scanned for sanitizer reports).
     """
 
     def __init__(self, binary, workdir, *flags, startup_timeout=30.0):
         self.stderr_path = os.path.join(workdir, 'server.stderr')
         self._stderr = open(self.stderr_path, 'wb')
-        self.proc = subprocess.Popen(
-            [binary, '--listen', '127.0.0.1:0', '--self-signed', *flags],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr)
-        self.pid = self.proc.pid
-        try:
-            self.port = self._read_port(startup_timeout)
-        except BaseException:
-            self.kill()
-            raise
-        self._drainer = threading.Thread(target=self.proc.stdout.read, daemon=True)
-        self._drainer.start()
+        super().__init__([binary, '--listen', '127.0.0.1:0', '--self-signed', *flags],
+                         rb'listening on 127\.0\.0\.1:(\d+) .*HTTP/3', startup_timeout,
+                         stderr=self._stderr)
 
-    def _read_port(self, timeout):
-        deadline = time.monotonic() + timeout
-        line = b''
-        while not line.endswith(b'\n'):
-            left = deadline - time.monotonic()
-            if left <= 0 or self.proc.poll() is not None:
-                raise RuntimeError('server did not report its port; got %r; stderr: %s'
-                                   % (line, self.stderr_tail()))
-            ready, _, _ = select.select([self.proc.stdout], [], [], left)
-            if ready:
-                chunk = os.read(self.proc.stdout.fileno(), 1)
-                if chunk:
-                    line += chunk
-        m = re.search(rb'listening on 127\.0\.0\.1:(\d+) .*HTTP/3', line)
-        if not m:
-            raise RuntimeError('unexpected first line (no HTTP/3?): %r' % line)
-        return int(m.group(1))
-
-    def alive(self):
-        return self.proc.poll() is None
+    def failure_detail(self):
+        return '; stderr: ' + self.stderr_tail()
 
     def stderr_text(self):
         with open(self.stderr_path, 'rb') as f:
@@ -76,38 +46,8 @@ class ServerProcess:
                 return text[start:start + 6000]
         return None
 
-    def rss_kib(self):
-        try:
-            with open('/proc/%d/status' % self.pid) as f:
-                for line in f:
-                    if line.startswith('VmRSS:'):
-                        return int(line.split()[1])
-        except OSError:
-            pass
-        return -1
-
-    def terminate(self):
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-
-    def wait(self, timeout):
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def kill(self):
-        if self.alive():
-            self.proc.kill()
-        self.proc.wait()
-        self.close_files()
-
     def close_files(self):
-        drainer = getattr(self, '_drainer', None)
-        if drainer is not None:
-            drainer.join(1.0)
-        if drainer is None or not drainer.is_alive():
-            self.proc.stdout.close()
+        super().close_files()
         self._stderr.close()
 
 

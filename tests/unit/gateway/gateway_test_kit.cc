@@ -56,7 +56,7 @@ asio::awaitable<Status> TestUpstream::handle(ServerContext& context) {
   } leave{in_flight};
   context.response_headers().add("x-upstream", name_);
   // How the call arrived here, for pass-through tests.
-  context.response_headers().add("x-protocol", std::string(context.protocol_name()));
+  context.response_headers().add("x-protocol", std::string(protocol_name(context.protocol())));
   context.response_headers().add("x-codec", std::string(context.codec()));
   context.response_headers().add("x-encoding", std::string(context.request_encoding()));
   auto framing = context.framing_kind();

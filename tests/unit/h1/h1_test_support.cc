@@ -13,25 +13,6 @@ namespace {
 
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 
-asio::awaitable<std::string> read_all(Exchange& ex) {
-  std::string body;
-  while (co_await ex.read(body)) {
-  }
-  co_return body;
-}
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, d);
-  co_await timer.async_wait(kNoThrow);
-}
-
-ResponseHead head_with(int status, std::initializer_list<std::pair<const char*, std::string>> f) {
-  ResponseHead head;
-  head.status = status;
-  for (const auto& [name, value] : f) head.headers.add(name, value);
-  return head;
-}
-
 // Behaviour by path:
 //   /echo          reads the body, answers it chunked with trailer x-echo-bytes
 //   /echo-length   the same with a content-length
@@ -196,12 +177,6 @@ asio::awaitable<void> serve(std::shared_ptr<Exchange> ex, std::shared_ptr<Probe>
 }
 
 }  // namespace
-
-std::size_t query_number(const std::string& path, const std::string& key) {
-  auto at = path.find(key + "=");
-  if (at == std::string::npos) return 0;
-  return std::stoul(path.substr(at + key.size() + 1));
-}
 
 ExchangeHandler make_handler(std::shared_ptr<Probe> probe) {
   return [probe](std::shared_ptr<Exchange> ex) {

@@ -32,45 +32,19 @@
 #include <vector>
 
 #include "src/http/h1/http1_server_connection.h"
+#include "tests/support/exchange_test_kit.h"
 
 namespace triplex::http::testing {
 
 using namespace std::chrono_literals;
 
-// What handlers report to the test thread: named events and two counters.
-// Thread-safe (mutex and atomics).
-class Probe {
+// What handlers report to the test thread: named events (EventLog) and two
+// counters. Thread-safe (mutex and atomics).
+class Probe : public EventLog {
  public:
-  void add(std::string event) {
-    std::lock_guard lock(mutex_);
-    events_.push_back(std::move(event));
-    cv_.notify_all();
-  }
-  bool wait_for(const std::string& event, std::chrono::milliseconds timeout = 5000ms) {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, timeout, [&] { return contains_locked(event); });
-  }
-  bool contains(const std::string& event) {
-    std::lock_guard lock(mutex_);
-    return contains_locked(event);
-  }
   std::atomic<std::size_t> written{0};  // bytes the /big handler's write() returned for
   std::atomic<bool> gate{false};        // opens /gate-read
-
- private:
-  bool contains_locked(const std::string& event) const {
-    for (const auto& e : events_) {
-      if (e == event) return true;
-    }
-    return false;
-  }
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<std::string> events_;
 };
-
-// Query parameter `key` of a path as a number (0 when absent).
-std::size_t query_number(const std::string& path, const std::string& key);
 
 // The test application: behaviour by path (see the .cc for the list).
 ExchangeHandler make_handler(std::shared_ptr<Probe> probe);
