@@ -28,6 +28,7 @@
 #include "triplex/rpc_types.h"
 #include "triplex/service.h"
 #include "triplex/status.h"
+#include "triplex/version.h"
 
 namespace triplex {
 
@@ -69,7 +70,7 @@ struct ChannelOptions {
   // HTTP/3: resume sessions, and send NO_SIDE_EFFECTS calls as 0-RTT.
   bool early_data = true;
   std::optional<RetryPolicy> retry;
-  std::string user_agent = "triplex";
+  std::string user_agent = kUserAgent;  // "triplex/X.Y.Z"
 };
 
 struct CallOptions {

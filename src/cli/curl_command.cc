@@ -113,7 +113,7 @@ ChannelOptions channel_options(const CurlFlags& f) {
   }
   o.connect_get = f.get;
   o.max_receive_message_size = 64 * 1024 * 1024;  // a person asked for this response
-  o.user_agent = "triplex-curl";
+  o.user_agent = std::string("triplex-curl/") + kVersion;
   // One call per run: the HTTP version is the one the flags ask for, as with
   // buf curl, not an Alt-Svc upgrade between the reflection call and this.
   o.follow_alt_svc = false;

@@ -17,7 +17,7 @@ Endpoint::Endpoint(const EndpointConfig& endpoint, const ClusterConfig& cluster)
   // Downstream limits apply per route; the upstream side only guards memory.
   options_.max_receive_message_size = 64 * 1024 * 1024;
   options_.early_data = false;
-  options_.user_agent = "triplex-proxy";
+  options_.user_agent = std::string("triplex-proxy/") + kVersion;
 }
 
 std::shared_ptr<Channel> Endpoint::channel_for(asio::io_context& io, RpcProtocol protocol,

@@ -19,6 +19,7 @@
 #include "src/rpc/protocol.h"
 #include "src/wire/compression.h"
 #include "triplex/metadata.h"
+#include "triplex/version.h"
 #include "triplex/status.h"
 
 namespace triplex::rpc {
@@ -37,7 +38,7 @@ struct ClientCallSpec {
   std::optional<std::chrono::nanoseconds> timeout;
   Metadata metadata;
   std::size_t max_receive_message_size = 4 * 1024 * 1024;
-  std::string user_agent = "triplex";
+  std::string user_agent = kUserAgent;  // "triplex/X.Y.Z"
   // Sees every response head (the channel learns Alt-Svc from them).
   std::function<void(const http::ResponseHead&)> on_response_head;
 };
