@@ -1,6 +1,7 @@
 #pragma once
-// grpc.health.v1.Health: Check and Watch, with statuses set by the
-// application. "" is the whole server's status. Thread-safe.
+/// @file
+/// grpc.health.v1.Health: Check and Watch, with statuses set by the
+/// application. "" is the whole server's status. Thread-safe.
 #include <map>
 #include <memory>
 #include <mutex>
@@ -12,15 +13,15 @@ namespace triplex {
 
 class HealthService final : public Service {
  public:
-  // Values of grpc.health.v1.HealthCheckResponse.ServingStatus.
+  /// Values of grpc.health.v1.HealthCheckResponse.ServingStatus.
   enum ServingStatus { kUnknown = 0, kServing = 1, kNotServing = 2, kServiceUnknown = 3 };
 
   HealthService();
   ~HealthService() override;
 
-  // Any thread; wakes every Watch on that service.
+  /// Any thread; wakes every Watch on that service.
   void set_status(const std::string& service, ServingStatus status);
-  // Marks every service NOT_SERVING (for a draining server).
+  /// Marks every service NOT_SERVING (for a draining server).
   void shutdown();
 
   std::string_view service_name() const override { return "grpc.health.v1.Health"; }

@@ -1,7 +1,8 @@
 #pragma once
-// Custom metadata of a call (request headers, response headers, trailers).
-// Keys are lowercase ASCII; values of keys ending in "-bin" hold raw bytes
-// here and travel base64-encoded on the wire.
+/// @file
+/// Custom metadata of a call (request headers, response headers, trailers).
+/// Keys are lowercase ASCII; values of keys ending in "-bin" hold raw bytes
+/// here and travel base64-encoded on the wire.
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,11 +14,11 @@ class Metadata {
  public:
   using Entry = std::pair<std::string, std::string>;
 
-  // Appends; the key is lowercased.
+  /// Appends; the key is lowercased.
   void add(std::string_view key, std::string_view value);
-  // First value for key, or nullptr.
+  /// First value for key, or nullptr.
   const std::string* find(std::string_view key) const;
-  // All values for key, in order.
+  /// All values for key, in order.
   std::vector<std::string_view> all(std::string_view key) const;
   void remove(std::string_view key);
 

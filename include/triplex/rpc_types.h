@@ -1,6 +1,7 @@
 #pragma once
 // What servers, clients and proxies share about an RPC: its shape and the
 // protocol it travels in.
+#include <optional>
 #include <string_view>
 
 namespace triplex {
@@ -20,6 +21,16 @@ constexpr std::string_view protocol_name(RpcProtocol protocol) {
       return "connect";
   }
   return "";
+}
+
+// The protocol a person named (a flag, a config file): "grpc", "grpc-web" or
+// "grpcweb" (buf curl's spelling), "connect". Every command parses names
+// here, so each accepts the same spellings. nullopt for anything else.
+constexpr std::optional<RpcProtocol> parse_protocol_name(std::string_view name) {
+  if (name == "grpc") return RpcProtocol::kGrpc;
+  if (name == "grpc-web" || name == "grpcweb") return RpcProtocol::kGrpcWeb;
+  if (name == "connect") return RpcProtocol::kConnect;
+  return std::nullopt;
 }
 
 }  // namespace triplex

@@ -1,10 +1,11 @@
 #pragma once
-// What a handler sees of its call: metadata in and out, deadline, peer,
-// cancellation, and message I/O. The protocol (gRPC, gRPC-Web, Connect) and
-// the HTTP version stay hidden behind it.
-//
-// Concurrency: a call runs on one worker; use its context only from the
-// handler's coroutine (or others on the same executor).
+/// @file
+/// What a handler sees of its call: metadata in and out, deadline, peer,
+/// cancellation, and message I/O. The protocol (gRPC, gRPC-Web, Connect) and
+/// the HTTP version stay hidden behind it.
+///
+/// Concurrency: a call runs on one worker; use its context only from the
+/// handler's coroutine (or others on the same executor).
 #include <asio/awaitable.hpp>
 #include <chrono>
 #include <optional>
@@ -23,14 +24,14 @@ class Message;
 namespace triplex {
 
 struct CallPeer {
-  std::string address;  // "ip:port"
+  std::string address;  ///< "ip:port"
   bool tls = false;
-  // From a verified client certificate (mTLS); empty otherwise.
+  /// From a verified client certificate (mTLS); empty otherwise.
   std::string certificate_subject;
   std::vector<std::string> certificate_sans;
-  // The request came as TLS 1.3 / QUIC 0-RTT early data, which an attacker
-  // can replay: only NO_SIDE_EFFECTS methods run before the handshake
-  // completes; others start once it has.
+  /// The request came as TLS 1.3 / QUIC 0-RTT early data, which an attacker
+  /// can replay: only NO_SIDE_EFFECTS methods run before the handshake
+  /// completes; others start once it has.
   bool early_data = false;
 };
 
@@ -39,44 +40,44 @@ class ServerContext {
   using Clock = std::chrono::steady_clock;
   virtual ~ServerContext() = default;
 
-  // "/package.Service/Method"
+  /// "/package.Service/Method"
   virtual std::string_view method() const = 0;
   virtual const Metadata& request_metadata() const = 0;
-  // Sent before the first response message (with the status if there is none).
+  /// Sent before the first response message (with the status if there is none).
   virtual Metadata& response_headers() = 0;
   virtual Metadata& response_trailers() = 0;
   virtual std::optional<Clock::time_point> deadline() const = 0;
   virtual const CallPeer& peer() const = 0;
-  // True once the client cancelled or the deadline passed; message I/O then
-  // throws triplex::Error and awaited operations are cancelled.
+  /// True once the client cancelled or the deadline passed; message I/O then
+  /// throws triplex::Error and awaited operations are cancelled.
   virtual bool is_cancelled() const = 0;
 
-  // Message I/O used by the typed readers and writers. read_message returns
-  // false at the end of the request stream; both throw triplex::Error.
+  /// Message I/O used by the typed readers and writers. read_message returns
+  /// false at the end of the request stream; both throw triplex::Error.
   virtual asio::awaitable<bool> read_message(google::protobuf::Message& message) = 0;
   virtual asio::awaitable<void> write_message(const google::protobuf::Message& message) = 0;
-  // Sends response headers now rather than with the first message.
+  /// Sends response headers now rather than with the first message.
   virtual void send_headers() = 0;
-  // Messages as the client encoded them (decompressed), for proxies:
-  // read_raw returns nullopt at the end of the request stream. Both throw
-  // triplex::Error.
+  /// Messages as the client encoded them (decompressed), for proxies:
+  /// read_raw returns nullopt at the end of the request stream. Both throw
+  /// triplex::Error.
   virtual asio::awaitable<std::optional<std::string>> read_raw() = 0;
   virtual asio::awaitable<void> write_raw(std::string_view payload) = 0;
-  // How the client encodes messages: "proto" or "json".
+  /// How the client encodes messages: "proto" or "json".
   virtual std::string_view codec() const = 0;
-  // The request message read last arrived compressed (a compressed gRPC or
-  // Connect envelope, or a Connect unary body with a content encoding).
+  /// The request message read last arrived compressed (a compressed gRPC or
+  /// Connect envelope, or a Connect unary body with a content encoding).
   virtual bool request_compressed() const { return false; }
-  // The RPC protocol the call arrived in (a proxy may keep it upstream).
+  /// The RPC protocol the call arrived in (a proxy may keep it upstream).
   virtual RpcProtocol protocol() const { return RpcProtocol::kGrpc; }
-  // For logs and metrics only: "HTTP/1.1", "HTTP/2" or "HTTP/3".
+  /// For logs and metrics only: "HTTP/1.1", "HTTP/2" or "HTTP/3".
   virtual std::string_view http_version() const { return ""; }
-  // For proxies: what the request's framing says of the method's kind when
-  // the protocol tells (Connect: unary, or kBidiStreaming for its streaming
-  // form); nullopt for gRPC and gRPC-Web, which frame every kind alike.
+  /// For proxies: what the request's framing says of the method's kind when
+  /// the protocol tells (Connect: unary, or kBidiStreaming for its streaming
+  /// form); nullopt for gRPC and gRPC-Web, which frame every kind alike.
   virtual std::optional<RpcKind> framing_kind() const { return std::nullopt; }
-  // For proxies: the compression the client announced for its messages
-  // ("gzip", "zstd", ...), or "" for none.
+  /// For proxies: the compression the client announced for its messages
+  /// ("gzip", "zstd", ...), or "" for none.
   virtual std::string_view request_encoding() const { return ""; }
 };
 

@@ -1,7 +1,8 @@
 #pragma once
-// Services and methods as the server routes them, and the typed streams that
-// generated code hands to handlers. A generated `Foo::Service` derives from
-// triplex::Service and lists its methods; user code overrides the coroutines.
+/// @file
+/// Services and methods as the server routes them, and the typed streams that
+/// generated code hands to handlers. A generated `Foo::Service` derives from
+/// triplex::Service and lists its methods; user code overrides the coroutines.
 #include <asio/awaitable.hpp>
 #include <functional>
 #include <memory>
@@ -16,16 +17,16 @@ namespace triplex {
 using MethodHandler = std::function<asio::awaitable<Status>(ServerContext&)>;
 
 struct MethodDefinition {
-  std::string path;  // "/package.Service/Method"
+  std::string path;  ///< "/package.Service/Method"
   RpcKind kind = RpcKind::kUnary;
-  bool no_side_effects = false;  // idempotency_level = NO_SIDE_EFFECTS
+  bool no_side_effects = false;  ///< idempotency_level = NO_SIDE_EFFECTS
   MethodHandler handler;
 };
 
 class Service {
  public:
   virtual ~Service() = default;
-  // Fully-qualified name, "package.Service".
+  /// Fully-qualified name, "package.Service".
   virtual std::string_view service_name() const = 0;
   virtual std::vector<MethodDefinition> methods() = 0;
 };
@@ -34,7 +35,7 @@ template <typename Request>
 class ServerReader {
  public:
   explicit ServerReader(ServerContext& context) : context_(context) {}
-  // Fills `message` and returns true, or returns false at the end of the stream.
+  /// Fills `message` and returns true, or returns false at the end of the stream.
   asio::awaitable<bool> read(Request& message) { return context_.read_message(message); }
 
  private:
@@ -45,7 +46,7 @@ template <typename Response>
 class ServerWriter {
  public:
   explicit ServerWriter(ServerContext& context) : context_(context) {}
-  // Suspends while the peer is slow to read (flow control).
+  /// Suspends while the peer is slow to read (flow control).
   asio::awaitable<void> write(const Response& message) { return context_.write_message(message); }
 
  private:
@@ -65,7 +66,7 @@ class ServerReaderWriter {
 
 namespace detail {
 
-// Reads the single request of a unary or server-streaming call.
+/// Reads the single request of a unary or server-streaming call.
 template <typename Request>
 asio::awaitable<Request> read_single(ServerContext& context) {
   Request request;
@@ -81,7 +82,7 @@ asio::awaitable<Request> read_single(ServerContext& context) {
 
 }  // namespace detail
 
-// Adapters from typed member coroutines to MethodHandler, used by generated code.
+/// Adapters from typed member coroutines to MethodHandler, used by generated code.
 template <typename Request, typename Response, typename Fn>
 MethodHandler make_unary_handler(Fn fn) {
   return [fn](ServerContext& context) -> asio::awaitable<Status> {

@@ -1,7 +1,8 @@
 #pragma once
-// The outcome of an RPC as every protocol carries it: a gRPC code, a message and
-// optional details (a serialized google.rpc.Status). Handlers return a Status or
-// throw triplex::Error; nothing else reaches the peer as an error.
+/// @file
+/// The outcome of an RPC as every protocol carries it: a gRPC code, a message and
+/// optional details (a serialized google.rpc.Status). Handlers return a Status or
+/// throw triplex::Error; nothing else reaches the peer as an error.
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -30,31 +31,31 @@ enum class Code : std::uint8_t {
   kUnauthenticated = 16,
 };
 
-// Canonical gRPC name: "OK", "CANCELLED", ..., "UNAUTHENTICATED".
+/// Canonical gRPC name: "OK", "CANCELLED", ..., "UNAUTHENTICATED".
 std::string_view code_name(Code code);
-// Connect's name: "canceled", "unknown", ..., "unauthenticated" ("ok" for kOk).
+/// Connect's name: "canceled", "unknown", ..., "unauthenticated" ("ok" for kOk).
 std::string_view connect_code_name(Code code);
-// Accepts either naming (case-sensitive as the specs spell them).
+/// Accepts either naming (case-sensitive as the specs spell them).
 std::optional<Code> code_from_name(std::string_view name);
-// Parses a decimal grpc-status value; codes above 16 are returned as kUnknown,
-// non-numbers give nullopt.
+/// Parses a decimal grpc-status value; codes above 16 are returned as kUnknown,
+/// non-numbers give nullopt.
 std::optional<Code> code_from_number(std::string_view digits);
 
 struct Status {
   Code code = Code::kOk;
   std::string message;
-  std::string details;  // serialized google.rpc.Status, empty when absent
+  std::string details;  ///< serialized google.rpc.Status, empty when absent
 
   Status() = default;
   Status(Code c, std::string m = {}, std::string d = {})
       : code(c), message(std::move(m)), details(std::move(d)) {}
 
   bool ok() const { return code == Code::kOk; }
-  // "CODE: message" for logs.
+  /// "CODE: message" for logs.
   std::string to_string() const;
 };
 
-// Thrown by handlers (or the library) to end a call with a status.
+/// Thrown by handlers (or the library) to end a call with a status.
 class Error : public std::runtime_error {
  public:
   explicit Error(Status status)

@@ -1,14 +1,21 @@
 // `triplex curl`: calls an RPC from the shell, as `buf curl` does (its flags
 // where they overlap), over HTTP/1.1, HTTP/2 or HTTP/3. Requests are JSON
-// (-d), responses are printed as JSON, one per message; an error is printed
-// as {"code","message","details"} on stderr and the exit status is the code
-// times 8, as buf curl reports it.
+// (-d), responses are printed as JSON, one per message.
+//
+// Errors, as buf curl reports them: a status that came from the server is
+// printed as {"code","message","details"} on stderr and the exit status is
+// the code times 8; a failure on our side (a flag, a file, the URL, a
+// connection that never got an answer) is one "Failure: ..." line and exit
+// status 1. A deadline that passes is DEADLINE_EXCEEDED either way.
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/util/json_util.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -36,8 +43,8 @@ struct CurlFlags {
   std::vector<std::string> schema;
   bool insecure = false;
   std::string cacert, cert, key, servername;
-  double connect_timeout = 0;
-  double timeout = 0;
+  std::string connect_timeout;  // seconds, checked by seconds_flag()
+  std::string timeout;
   bool verbose = false;
   bool emit_defaults = false;
   bool get = false;
@@ -48,6 +55,22 @@ struct CurlFlags {
 
 // buf curl's exit status for an RPC error.
 int exit_status(Code code) { return static_cast<int>(code) * 8; }
+// ... and for anything else that went wrong ("Failure: ...").
+constexpr int kLocalFailure = 1;
+
+// Thrown for a failure on our side; printed as "Failure: <what>".
+class Failure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The reason a file cannot be opened, for messages ("No such file or directory").
+std::string open_problem(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (in) return "";
+  std::string why = std::strerror(errno);
+  return why.empty() ? "cannot be read" : why;
+}
 
 std::string read_source(const std::string& spec) {
   if (spec == "@-") {
@@ -56,8 +79,9 @@ std::string read_source(const std::string& spec) {
     return out.str();
   }
   if (spec.starts_with("@")) {
-    std::ifstream in(spec.substr(1), std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + spec.substr(1));
+    std::string path = spec.substr(1);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Failure("cannot read " + path + ": " + std::strerror(errno));
     std::ostringstream out;
     out << in.rdbuf();
     return out.str();
@@ -65,59 +89,142 @@ std::string read_source(const std::string& spec) {
   return spec;
 }
 
-// "https://host:port/pkg.Service/Method" -> base URL, service, method.
-void split_url(const std::string& url, std::string& base, std::string& service,
-               std::string& method) {
-  auto scheme_end = url.find("://");
-  auto path = scheme_end == std::string::npos ? std::string::npos : url.find('/', scheme_end + 3);
-  if (path == std::string::npos) throw std::runtime_error("URL has no /Service/Method: " + url);
-  base = url.substr(0, path);
-  std::string rest = url.substr(path + 1);
-  auto slash = rest.rfind('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 == rest.size()) {
-    throw std::runtime_error("URL path must be /package.Service/Method: " + url);
+// A Channel that notes whether the server answered the last call made on
+// it: a call that failed before any response arrived (a refused connection,
+// a CA file that would not load) failed here, not at the server. Calls run
+// one after another, as `triplex curl` makes them.
+class WatchedChannel final : public Channel {
+ public:
+  explicit WatchedChannel(std::shared_ptr<Channel> inner) : inner_(std::move(inner)) {}
+
+  std::unique_ptr<ClientCall> call(ClientMethod method, CallOptions options) override {
+    answered_ = false;
+    return std::make_unique<Call>(inner_->call(std::move(method), std::move(options)), answered_);
   }
-  service = rest.substr(0, slash);
-  method = rest.substr(slash + 1);
-  // A prefix before the service (a route on a gateway) is not supported.
-  if (service.find('/') != std::string::npos) {
-    throw std::runtime_error("URL path must be /package.Service/Method: " + url);
+  void close() override { inner_->close(); }
+  const std::optional<RetryPolicy>& retry_policy() const override { return inner_->retry_policy(); }
+  bool last_call_answered() const { return answered_; }
+
+ private:
+  class Call final : public ClientCall {
+   public:
+    Call(std::unique_ptr<ClientCall> inner, bool& answered)
+        : inner_(std::move(inner)), answered_(answered) {}
+    asio::awaitable<bool> write(const google::protobuf::Message& request) override {
+      co_return co_await inner_->write(request);
+    }
+    asio::awaitable<void> writes_done() override { co_await inner_->writes_done(); }
+    asio::awaitable<bool> read(google::protobuf::Message& response) override {
+      bool got = co_await inner_->read(response);
+      note();
+      co_return got;
+    }
+    asio::awaitable<bool> write_raw(std::string payload) override {
+      co_return co_await inner_->write_raw(std::move(payload));
+    }
+    asio::awaitable<std::optional<std::string>> read_raw() override {
+      auto got = co_await inner_->read_raw();
+      note();
+      co_return got;
+    }
+    asio::awaitable<Status> finish() override {
+      Status status = co_await inner_->finish();
+      note();
+      co_return status;
+    }
+    const Metadata& response_headers() const override { return inner_->response_headers(); }
+    const Metadata& response_trailers() const override { return inner_->response_trailers(); }
+    void cancel() override { inner_->cancel(); }
+    bool sent_as_early_data() const override { return inner_->sent_as_early_data(); }
+    const char* http_version() const override { return inner_->http_version(); }
+    CallTimings timings() const override { return inner_->timings(); }
+
+   private:
+    // A response head (headers, or a Trailers-Only answer) is the server speaking.
+    void note() {
+      if (!inner_->response_headers().empty() || inner_->timings().first_byte) answered_ = true;
+    }
+    std::unique_ptr<ClientCall> inner_;
+    bool& answered_;
+  };
+
+  std::shared_ptr<Channel> inner_;
+  bool answered_ = false;
+};
+
+// Prints a failed call's status; returns the exit status. A status the
+// server never sent (nothing came back) is a local failure, except a
+// deadline or a cancellation, which are the call's own outcome.
+int report(const Status& status, bool answered) {
+  bool call_outcome = status.code == Code::kDeadlineExceeded || status.code == Code::kCancelled;
+  if (!answered && !call_outcome) {
+    std::cerr << "Failure: " << status.message << std::endl;
+    return kLocalFailure;
   }
+  std::cerr << error_json(status) << std::endl;
+  return exit_status(status.code);
 }
 
-ChannelOptions channel_options(const CurlFlags& f) {
-  ChannelOptions o;
-  if (f.protocol == "grpc") {
-    o.protocol = RpcProtocol::kGrpc;
-  } else if (f.protocol == "grpcweb") {
-    o.protocol = RpcProtocol::kGrpcWeb;
-  } else if (f.protocol == "connect") {
-    o.protocol = RpcProtocol::kConnect;
-  } else {
-    throw std::runtime_error("--protocol must be grpc, grpcweb or connect");
+// What the flags ask for, checked and read before anything is sent: a bad
+// flag, URL or file is reported as such even when the server is down.
+struct CurlPlan {
+  std::string base;             // "https://host:port"
+  std::string service, method;  // from the URL's path; empty when listing
+  ChannelOptions options;
+  CallOptions call;                   // metadata (-H) and deadline (-m)
+  std::vector<std::string> requests;  // JSON values from -d
+};
+
+// "https://host:port/pkg.Service/Method" -> base URL, service, method.
+void split_url(const std::string& url, bool listing, CurlPlan& plan) {
+  if (url.empty()) throw Failure("no URL: give https://host:port/package.Service/Method");
+  auto scheme_end = url.find("://");
+  std::string scheme = scheme_end == std::string::npos ? "" : url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") {
+    throw Failure("invalid URL \"" + url + "\": scheme \"" + scheme +
+                  "\" is not supported (http:// or https://)");
   }
-  if (f.http3) {
-    o.http_version = HttpVersion::kHttp3;
-  } else if (f.http1) {
-    o.http_version = HttpVersion::kHttp1;
-  } else if (f.http2_prior_knowledge) {
-    o.http_version = HttpVersion::kHttp2;
+  auto path = url.find('/', scheme_end + 3);
+  plan.base = path == std::string::npos ? url : url.substr(0, path);
+  if (listing) return;
+  if (path == std::string::npos) throw Failure("URL has no /package.Service/Method: " + url);
+  std::string rest = url.substr(path + 1);
+  auto slash = rest.rfind('/');
+  // A prefix before the service (a route on a gateway) is not supported.
+  if (slash == std::string::npos || slash == 0 || slash + 1 == rest.size() ||
+      rest.substr(0, slash).find('/') != std::string::npos) {
+    throw Failure("URL path must be /package.Service/Method: " + url);
   }
-  o.tls.insecure = f.insecure;
-  o.tls.ca_file = f.cacert;
-  o.tls.cert_file = f.cert;
-  o.tls.key_file = f.key;
-  o.tls.server_name = f.servername;
-  if (f.connect_timeout > 0) {
-    o.connect_timeout = std::chrono::milliseconds(static_cast<long>(f.connect_timeout * 1000));
+  plan.service = rest.substr(0, slash);
+  plan.method = rest.substr(slash + 1);
+}
+
+// --connect-timeout, --timeout: positive seconds (fractions allowed).
+std::optional<std::chrono::milliseconds> seconds_flag(const char* name, const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  double seconds = 0;
+  std::size_t used = 0;
+  try {
+    seconds = std::stod(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
   }
-  o.connect_get = f.get;
-  o.max_receive_message_size = 64 * 1024 * 1024;  // a person asked for this response
-  o.user_agent = std::string("triplex-curl/") + kVersion;
-  // One call per run: the HTTP version is the one the flags ask for, as with
-  // buf curl, not an Alt-Svc upgrade between the reflection call and this.
-  o.follow_alt_svc = false;
-  return o;
+  if (used == 0 || used != value.size() || !std::isfinite(seconds) || seconds <= 0) {
+    throw Failure(std::string(name) + " must be a positive number of seconds, not \"" + value +
+                  "\"");
+  }
+  return std::max(std::chrono::milliseconds(1),
+                  std::chrono::milliseconds(static_cast<long>(seconds * 1000)));
+}
+
+// "--a", "--a and --b", "--a, --b and --c".
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " and " : ", ";
+    out += names[i];
+  }
+  return out;
 }
 
 Metadata request_metadata(const std::vector<std::string>& specs) {
@@ -129,7 +236,7 @@ Metadata request_metadata(const std::vector<std::string>& specs) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.empty()) continue;
       auto colon = line.find(':');
-      if (colon == std::string::npos) throw std::runtime_error("header needs NAME: VALUE: " + line);
+      if (colon == std::string::npos) throw Failure("header needs NAME: VALUE: " + line);
       std::string name = line.substr(0, colon);
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       std::string value = line.substr(colon + 1);
@@ -138,6 +245,85 @@ Metadata request_metadata(const std::vector<std::string>& specs) {
     }
   }
   return md;
+}
+
+// Checks the flags against each other and reads the files they name.
+CurlPlan plan_curl(const CurlFlags& f) {
+  CurlPlan plan;
+  ChannelOptions& o = plan.options;
+  auto protocol = parse_protocol_name(f.protocol);
+  if (!protocol) {
+    throw Failure("--protocol must be connect, grpc or grpcweb (also spelt grpc-web), not \"" +
+                  f.protocol + "\"");
+  }
+  o.protocol = *protocol;
+  // One HTTP version at most: contradictory choices are refused, not resolved.
+  std::vector<std::string> versions;
+  if (f.http1) versions.push_back("--http1.1");
+  if (f.http2_prior_knowledge) versions.push_back("--http2-prior-knowledge");
+  if (f.http3) versions.push_back("--http3");
+  if (versions.size() > 1) {
+    throw Failure(join_names(versions) + " cannot be used together: choose one HTTP version");
+  }
+  if (f.http3) {
+    o.http_version = HttpVersion::kHttp3;
+  } else if (f.http1) {
+    o.http_version = HttpVersion::kHttp1;
+  } else if (f.http2_prior_knowledge) {
+    o.http_version = HttpVersion::kHttp2;
+  }
+  if (!f.reflect_protocol.empty()) {
+    if (f.reflect_protocol != "grpc-v1" && f.reflect_protocol != "grpc-v1alpha") {
+      throw Failure("--reflect-protocol must be grpc-v1 or grpc-v1alpha, not \"" +
+                    f.reflect_protocol + "\"");
+    }
+    if (!f.schema.empty()) {
+      throw Failure("--reflect-protocol cannot be used with --schema (no reflection then)");
+    }
+  }
+  if (auto connect = seconds_flag("--connect-timeout", f.connect_timeout)) {
+    o.connect_timeout = *connect;
+  }
+  plan.call.timeout = seconds_flag("--timeout", f.timeout);
+  split_url(f.url, f.list_services || f.list_methods, plan);
+  if (f.http3 && plan.base.starts_with("http://")) {
+    throw Failure("--http3 cannot be used with plain-text URLs (http)");
+  }
+  for (const auto& [flag, path] : {std::pair<const char*, const std::string&>{"--cacert", f.cacert},
+                                   {"--cert", f.cert},
+                                   {"--key", f.key}}) {
+    if (path.empty()) continue;
+    std::string why = open_problem(path);
+    if (!why.empty()) throw Failure("cannot read " + std::string(flag) + " " + path + ": " + why);
+  }
+  if (f.cert.empty() != f.key.empty()) {
+    throw Failure("--cert and --key go together (a client certificate needs its key)");
+  }
+  o.tls.insecure = f.insecure;
+  o.tls.ca_file = f.cacert;
+  o.tls.cert_file = f.cert;
+  o.tls.key_file = f.key;
+  o.tls.server_name = f.servername;
+  o.connect_get = f.get;
+  o.max_receive_message_size = 64 * 1024 * 1024;  // a person asked for this response
+  o.user_agent = std::string("triplex-curl/") + kVersion;
+  // One call per run: the HTTP version is the one the flags ask for, as with
+  // buf curl, not an Alt-Svc upgrade between the reflection call and this.
+  o.follow_alt_svc = false;
+  plan.call.metadata = request_metadata(f.headers);
+  if (!f.list_services && !f.list_methods) {
+    for (const auto& d : f.data) {
+      std::vector<std::string> values;
+      try {
+        values = split_json_values(read_source(d));
+      } catch (const std::invalid_argument& e) {
+        throw Failure(std::string("-d: ") + e.what());
+      }
+      for (auto& v : values) plan.requests.push_back(std::move(v));
+    }
+    if (plan.requests.empty()) plan.requests.push_back("{}");
+  }
+  return plan;
 }
 
 struct CallOutcome {
@@ -177,10 +363,20 @@ std::string timing_lines(const CallOutcome& outcome) {
   return out.str();
 }
 
-asio::awaitable<CallOutcome> run_call(std::shared_ptr<Channel> channel,
+asio::awaitable<CallOutcome> run_call(WatchedChannel& channel,
                                       const google::protobuf::MethodDescriptor& method,
-                                      const CurlFlags& flags, std::vector<std::string> requests) {
+                                      const CurlFlags& flags, const CurlPlan& plan) {
   google::protobuf::DynamicMessageFactory factory(method.file()->pool());
+  // Every request is checked before the call starts: a typo is ours, not the server's.
+  std::vector<std::unique_ptr<google::protobuf::Message>> requests;
+  for (const auto& json : plan.requests) {
+    auto& request = requests.emplace_back(factory.GetPrototype(method.input_type())->New());
+    auto parsed = google::protobuf::util::JsonStringToMessage(json, request.get());
+    if (!parsed.ok()) {
+      throw Failure("request is not a valid " + method.input_type()->full_name() + ": " +
+                    std::string(parsed.message()));
+    }
+  }
   ClientMethod m;
   m.path = "/" + method.service()->full_name() + "/" + method.name();
   m.kind = method.client_streaming()
@@ -188,25 +384,10 @@ asio::awaitable<CallOutcome> run_call(std::shared_ptr<Channel> channel,
                : (method.server_streaming() ? RpcKind::kServerStreaming : RpcKind::kUnary);
   m.no_side_effects =
       method.options().idempotency_level() == google::protobuf::MethodOptions::NO_SIDE_EFFECTS;
-  CallOptions options;
-  options.metadata = request_metadata(flags.headers);
-  if (flags.timeout > 0) {
-    options.timeout = std::chrono::milliseconds(static_cast<long>(flags.timeout * 1000));
-  }
   CallOutcome outcome;
   auto started = Clock::now();
-  auto call = channel->call(m, options);
-  for (const auto& json : requests) {
-    std::unique_ptr<google::protobuf::Message> request(
-        factory.GetPrototype(method.input_type())->New());
-    auto parsed = google::protobuf::util::JsonStringToMessage(json, request.get());
-    if (!parsed.ok()) {
-      call->cancel();
-      outcome.status = Status(Code::kInvalidArgument, "request is not a valid " +
-                                                          method.input_type()->full_name() + ": " +
-                                                          std::string(parsed.message()));
-      co_return outcome;
-    }
+  auto call = channel.call(m, plan.call);
+  for (const auto& request : requests) {
     bool sent = co_await call->write(*request);
     if (!sent) break;
   }
@@ -233,42 +414,54 @@ asio::awaitable<CallOutcome> run_call(std::shared_ptr<Channel> channel,
 }
 
 // The schema from --schema, or else from the server's reflection service.
-asio::awaitable<std::unique_ptr<Schema>> load_schema(Channel& channel, const CurlFlags& flags,
+asio::awaitable<std::unique_ptr<Schema>> load_schema(WatchedChannel& channel,
+                                                     const CurlFlags& flags, const CurlPlan& plan,
                                                      std::vector<std::string> symbols) {
   if (!flags.schema.empty()) co_return std::make_unique<Schema>(flags.schema);
-  CallOptions options;
-  options.metadata = request_metadata(flags.headers);
-  if (flags.timeout > 0) {
-    options.timeout = std::chrono::milliseconds(static_cast<long>(flags.timeout * 1000));
-  }
   bool list = symbols.empty();
   ReflectVersion version =
       flags.reflect_protocol == "grpc-v1alpha" ? ReflectVersion::kV1Alpha : ReflectVersion::kV1;
   Reflection found;
   try {
-    found = co_await reflect(channel, version, symbols, list, options);
+    try {
+      found = co_await reflect(channel, version, symbols, list, plan.call);
+    } catch (const Error& e) {
+      // Older servers have only v1alpha.
+      if (!flags.reflect_protocol.empty() || e.status().code != Code::kUnimplemented) throw;
+      version = ReflectVersion::kV1Alpha;
+    }
+    if (version == ReflectVersion::kV1Alpha && flags.reflect_protocol.empty()) {
+      found = co_await reflect(channel, version, symbols, list, plan.call);
+    }
   } catch (const Error& e) {
-    // Older servers have only v1alpha.
-    if (!flags.reflect_protocol.empty() || e.status().code != Code::kUnimplemented) throw;
-    version = ReflectVersion::kV1Alpha;
-  }
-  if (version == ReflectVersion::kV1Alpha && flags.reflect_protocol.empty()) {
-    found = co_await reflect(channel, version, symbols, list, options);
+    // The server answered, but the schema is not to be had from it: the
+    // method was never called, so these are not its status (as buf curl).
+    if (!channel.last_call_answered()) throw;
+    if (e.status().code == Code::kUnimplemented) {
+      throw Failure("the server does not support reflection (" + e.status().message +
+                    "); pass --schema with the .proto files or a FileDescriptorSet");
+    }
+    if (e.status().code == Code::kNotFound && !list) {
+      throw Failure("cannot get the schema of service \"" + symbols.front() + "\" (" +
+                    e.status().message + ")");
+    }
+    throw;
   }
   std::vector<std::string> listed = found.services;
   if (list) {
     // Listing: the services' own files tell their methods.
-    found = co_await reflect(channel, version, listed, false, options);
+    found = co_await reflect(channel, version, listed, false, plan.call);
   }
   auto schema = std::make_unique<Schema>(found.files);
   schema->set_listed(std::move(listed));
   co_return schema;
 }
 
-asio::awaitable<int> run_curl(std::shared_ptr<Channel> channel, const CurlFlags& flags) {
+asio::awaitable<int> run_curl(std::shared_ptr<WatchedChannel> channel, const CurlFlags& flags,
+                              const CurlPlan& plan) {
   if (flags.list_services || flags.list_methods) {
     std::vector<std::string> none;
-    auto schema = co_await load_schema(*channel, flags, std::move(none));
+    auto schema = co_await load_schema(*channel, flags, plan, std::move(none));
     for (const auto* s : schema->services()) {
       if (flags.list_services) {
         std::cout << s->full_name() << "\n";
@@ -280,44 +473,34 @@ asio::awaitable<int> run_curl(std::shared_ptr<Channel> channel, const CurlFlags&
     }
     co_return 0;
   }
-  std::string base, service, method_name;
-  split_url(flags.url, base, service, method_name);
-  std::vector<std::string> symbols{service};
-  auto schema = co_await load_schema(*channel, flags, std::move(symbols));
-  const auto& method = schema->method(service, method_name);
-  std::vector<std::string> requests;
-  for (const auto& d : flags.data) {
-    for (auto& v : split_json_values(read_source(d))) requests.push_back(std::move(v));
+  std::vector<std::string> symbols{plan.service};
+  auto schema = co_await load_schema(*channel, flags, plan, std::move(symbols));
+  const auto& method = schema->method(plan.service, plan.method);
+  if (!method.client_streaming() && plan.requests.size() > 1) {
+    throw Failure("method " + method.full_name() + " takes one request message, got " +
+                  std::to_string(plan.requests.size()));
   }
-  if (requests.empty()) requests.push_back("{}");
-  if (!method.client_streaming() && requests.size() > 1) {
-    throw std::runtime_error("method " + method.full_name() + " takes one request message, got " +
-                             std::to_string(requests.size()));
-  }
-  CallOutcome outcome = co_await run_call(channel, method, flags, std::move(requests));
+  CallOutcome outcome = co_await run_call(*channel, method, flags, plan);
   if (flags.verbose) {
     std::cerr << "* protocol " << flags.protocol << " over " << outcome.http_version << "\n"
               << timing_lines(outcome) << "\n";
   }
   if (outcome.status.ok()) co_return 0;
-  std::cerr << error_json(outcome.status) << std::endl;
-  co_return exit_status(outcome.status.code);
-}
-
-// The target part of a URL ("https://host:port"); listing needs only that.
-std::string base_of(const std::string& url) {
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) throw std::runtime_error("URL needs http:// or https://");
-  auto path = url.find('/', scheme_end + 3);
-  return path == std::string::npos ? url : url.substr(0, path);
+  co_return report(outcome.status, channel->last_call_answered());
 }
 
 int curl(const CurlFlags& flags) {
+  CurlPlan plan = plan_curl(flags);
   asio::io_context io;
-  auto channel = Channel::create(io, base_of(flags.url), channel_options(flags));
+  std::shared_ptr<WatchedChannel> channel;
+  try {
+    channel = std::make_shared<WatchedChannel>(Channel::create(io, plan.base, plan.options));
+  } catch (const std::invalid_argument& e) {
+    throw Failure(e.what());
+  }
   int code = 0;
   std::exception_ptr error;
-  asio::co_spawn(io, run_curl(channel, flags), [&](std::exception_ptr e, int c) {
+  asio::co_spawn(io, run_curl(channel, flags, plan), [&](std::exception_ptr e, int c) {
     error = e;
     code = c;
     channel->close();
@@ -328,8 +511,7 @@ int curl(const CurlFlags& flags) {
   try {
     std::rethrow_exception(error);
   } catch (const Error& e) {
-    std::cerr << error_json(e.status()) << std::endl;
-    return exit_status(e.status().code);
+    return report(e.status(), channel->last_call_answered());
   }
 }
 
@@ -344,10 +526,12 @@ void add_curl_command(CLI::App& app) {
       ->allow_extra_args(false);
   cmd->add_option("-H,--header", flags->headers, "request metadata NAME: VALUE, or @FILE")
       ->allow_extra_args(false);
-  cmd->add_option("--protocol", flags->protocol, "connect (default), grpc or grpcweb");
+  cmd->add_option("--protocol", flags->protocol,
+                  "connect (default), grpc, or grpcweb (also spelt grpc-web)");
   cmd->add_flag("--http2-prior-knowledge", flags->http2_prior_knowledge,
-                "HTTP/2 without TLS negotiation (h2c for http:// URLs)");
-  cmd->add_flag("--http3", flags->http3, "HTTP/3 over QUIC");
+                "HTTP/2 without TLS negotiation (h2c for http:// URLs); one HTTP version flag "
+                "at most");
+  cmd->add_flag("--http3", flags->http3, "HTTP/3 over QUIC (https:// URLs)");
   cmd->add_flag("--http1.1", flags->http1, "HTTP/1.1");
   cmd->add_option("--schema", flags->schema, ".proto file or folder, or a FileDescriptorSet")
       ->allow_extra_args(false);
@@ -356,21 +540,30 @@ void add_curl_command(CLI::App& app) {
   cmd->add_option("--cert", flags->cert, "client certificate (mTLS)");
   cmd->add_option("--key", flags->key, "client private key (mTLS)");
   cmd->add_option("--servername", flags->servername, "TLS server name (SNI) to ask for");
-  cmd->add_option("--connect-timeout", flags->connect_timeout, "seconds to connect");
-  cmd->add_option("-m,--timeout", flags->timeout, "seconds for the whole call (the deadline)");
+  cmd->add_option("--connect-timeout", flags->connect_timeout, "seconds to connect")
+      ->type_name("SECONDS");
+  cmd->add_option("-m,--timeout", flags->timeout, "seconds for the whole call (the deadline)")
+      ->type_name("SECONDS");
   cmd->add_flag("-v,--verbose", flags->verbose, "say what happens, with timings");
   cmd->add_flag("--emit-defaults", flags->emit_defaults, "print fields with default values");
   cmd->add_flag("--get", flags->get, "Connect: unary side-effect-free calls as GET");
   cmd->add_option("--reflect-protocol", flags->reflect_protocol,
-                  "grpc-v1 or grpc-v1alpha (default: v1, then v1alpha)");
+                  "grpc-v1 or grpc-v1alpha (default: v1, then v1alpha); not with --schema");
   cmd->add_flag("--list-services", flags->list_services, "list the schema's services");
   cmd->add_flag("--list-methods", flags->list_methods, "list the schema's methods");
+  cmd->footer(
+      "Exit status, as buf curl's: 0 when the call succeeded; the code times 8 for an error\n"
+      "status from the server (or an expired --timeout); 1 for a failure here, printed as\n"
+      "\"Failure: ...\": a bad flag value, contradictory flags (such as two HTTP versions), an\n"
+      "unreadable file, a bad URL, a connection that got no answer, a server without\n"
+      "reflection when no --schema is given. 2 for a command line that cannot be parsed (an\n"
+      "unknown flag, a flag without its value).");
   cmd->callback([flags] {
     try {
       set_exit_code(curl(*flags));
     } catch (const std::exception& e) {
-      std::cerr << "triplex curl: " << e.what() << std::endl;
-      set_exit_code(1);
+      std::cerr << "Failure: " << e.what() << std::endl;
+      set_exit_code(kLocalFailure);
     }
   });
 }

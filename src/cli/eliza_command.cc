@@ -3,6 +3,7 @@
 
 #include "examples/eliza/eliza_service.h"
 #include "src/cli/commands.h"
+#include "src/cli/eliza_page.h"
 #include "src/cli/server_flags.h"
 #include "triplex/health.h"
 #include "triplex/reflection.h"
@@ -26,6 +27,7 @@ void add_eliza_command(CLI::App& app) {
     auto health = std::make_shared<HealthService>();
     health->set_status("connectrpc.eliza.v1.ElizaService", HealthService::kServing);
     server.add_service(health);
+    add_eliza_page(server);  // a chat page at "/" that calls the service from the browser
     if (!flags->no_reflection) add_reflection_services(server);
     set_exit_code(run_server(server, *flags));
   });

@@ -3,12 +3,12 @@
 // (src/gateway). Either a YAML file (--config) or flags for one listener and
 // one upstream.
 #include <iostream>
-#include <map>
 #include <memory>
 
 #include "src/cli/commands.h"
 #include "src/cli/server_flags.h"
 #include "src/gateway/gateway.h"
+#include "triplex/rpc_types.h"
 
 namespace triplex::cli {
 namespace {
@@ -24,6 +24,35 @@ struct ProxyFlags {
   bool upstream_reflection = false;
   std::string upstream_protocol = "grpc";
 };
+
+// --upstream-protocol: the protocol names every command accepts
+// (parse_protocol_name), or passthrough. The flag's check has vetted it.
+gateway::UpstreamProtocol upstream_protocol(const std::string& name) {
+  auto named = parse_protocol_name(name);
+  if (named == RpcProtocol::kGrpcWeb) return gateway::UpstreamProtocol::kGrpcWeb;
+  if (named == RpcProtocol::kConnect) return gateway::UpstreamProtocol::kConnect;
+  if (name == "passthrough") return gateway::UpstreamProtocol::kPassThrough;
+  return gateway::UpstreamProtocol::kGrpc;
+}
+
+// The flags given on the command line other than --config (and --help),
+// option groups included: with --config none of them would be used.
+std::vector<std::string> flags_besides_config(CLI::App& cmd) {
+  std::vector<std::string> given;
+  auto collect = [&](const CLI::App& app) {
+    for (const CLI::Option* opt : app.get_options()) {
+      if (opt->count() == 0 || opt->get_name() == "--config") continue;
+      if (opt == app.get_help_ptr() || opt == app.get_help_all_ptr()) continue;
+      given.push_back(opt->get_name());
+    }
+  };
+  collect(cmd);
+  for (const CLI::App* group :
+       cmd.get_subcommands([](CLI::App* a) { return a->get_name().empty(); })) {
+    collect(*group);
+  }
+  return given;
+}
 
 // The config the flags describe: one listener, one cluster, every path to it.
 gateway::GatewayConfig config_from_flags(const ServerFlags& server, const ProxyFlags& flags) {
@@ -47,12 +76,7 @@ gateway::GatewayConfig config_from_flags(const ServerFlags& server, const ProxyF
   }
   cluster.insecure = flags.upstream_insecure;
   cluster.reflection = flags.upstream_reflection;
-  static const std::map<std::string, gateway::UpstreamProtocol> kProtocols = {
-      {"grpc", gateway::UpstreamProtocol::kGrpc},
-      {"grpc-web", gateway::UpstreamProtocol::kGrpcWeb},
-      {"connect", gateway::UpstreamProtocol::kConnect},
-      {"passthrough", gateway::UpstreamProtocol::kPassThrough}};
-  cluster.protocol = kProtocols.at(flags.upstream_protocol);
+  cluster.protocol = upstream_protocol(flags.upstream_protocol);
   config.clusters.push_back(cluster);
   config.routes.push_back(gateway::RouteConfig{"/", "upstream", std::nullopt, std::nullopt});
   if (!flags.admin.empty()) config.admin = gateway::AdminConfig{flags.admin};
@@ -104,13 +128,21 @@ void add_proxy_command(CLI::App& app) {
   add_server_flags(*cmd, *server);
   cmd->add_option(
       "--config", flags->config,
-      "YAML file: listeners, clusters, routes, admin (the flags below are then unused)");
+      "YAML file: listeners, clusters, routes, admin (instead of the other flags: giving "
+      "both is an error)");
   cmd->add_option("--upstream", flags->upstream,
                   "h2c://HOST:PORT, h2://HOST:PORT (TLS) or h3://HOST:PORT");
   cmd->add_option("--upstream-protocol", flags->upstream_protocol,
-                  "what to speak upstream: grpc (default), grpc-web, connect, or passthrough "
-                  "(each call in its caller's protocol)")
-      ->check(CLI::IsMember({"grpc", "grpc-web", "connect", "passthrough"}));
+                  "what to speak upstream: grpc (default), grpc-web (or grpcweb), connect, or "
+                  "passthrough (each call in its caller's protocol)")
+      ->check(CLI::Validator(
+          [](std::string& name) -> std::string {
+            if (name == "passthrough" || parse_protocol_name(name)) return "";
+            return "must be grpc, grpc-web, connect or passthrough (grpcweb is grpc-web too), "
+                   "not \"" +
+                   name + "\"";
+          },
+          "{grpc,grpc-web,grpcweb,connect,passthrough}"));
   cmd->add_flag("--upstream-insecure", flags->upstream_insecure,
                 "do not verify the upstream's certificate");
   cmd->add_option("--admin", flags->admin, "HOST:PORT for /metrics, /healthz and /ready");
@@ -121,9 +153,17 @@ void add_proxy_command(CLI::App& app) {
                 "learn the types of JSON calls from the upstream's reflection service");
   cmd->add_flag("--upgrade-protobuf", flags->upgrade_protobuf,
                 "HTTP/1.1 bridge: take application/x-protobuf requests as unary gRPC calls");
-  cmd->callback([server, flags] {
+  cmd->callback([cmd, server, flags] {
     gateway::GatewayConfig config;
     if (!flags->config.empty()) {
+      // The file describes everything: a flag beside it would be silently unused.
+      auto conflicting = flags_besides_config(*cmd);
+      if (!conflicting.empty()) {
+        std::string names;
+        for (const auto& name : conflicting) names += (names.empty() ? "" : ", ") + name;
+        throw CLI::ValidationError("--config cannot be combined with " + names +
+                                   " (the file sets listeners, upstreams and admin)");
+      }
       try {
         config = gateway::load_config(flags->config);
       } catch (const gateway::ConfigError& e) {

@@ -22,7 +22,7 @@ std::string rfc3339_utc(std::chrono::system_clock::time_point time) {
   std::time_t t = static_cast<std::time_t>(secs.count());
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[40];
+  char buf[96];  // room for any int the compiler cannot rule out
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>((ms - secs).count()));

@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include "triplex/rpc_types.h"
+
 namespace triplex::gateway {
 namespace {
 
@@ -125,17 +127,20 @@ ClusterConfig read_cluster(const YAML::Node& node) {
   } else {
     fail(node["balance"], "balance must be round_robin or least_request");
   }
+  // The protocol names every command accepts (parse_protocol_name), or passthrough.
   auto protocol = get<std::string>(node["protocol"], "protocol", "grpc");
-  if (protocol == "grpc") {
-    out.protocol = UpstreamProtocol::kGrpc;
-  } else if (protocol == "grpc-web") {
-    out.protocol = UpstreamProtocol::kGrpcWeb;
-  } else if (protocol == "connect") {
-    out.protocol = UpstreamProtocol::kConnect;
-  } else if (protocol == "passthrough") {
+  auto named = parse_protocol_name(protocol);
+  if (protocol == "passthrough") {
     out.protocol = UpstreamProtocol::kPassThrough;
+  } else if (named == RpcProtocol::kGrpc) {
+    out.protocol = UpstreamProtocol::kGrpc;
+  } else if (named == RpcProtocol::kGrpcWeb) {
+    out.protocol = UpstreamProtocol::kGrpcWeb;
+  } else if (named == RpcProtocol::kConnect) {
+    out.protocol = UpstreamProtocol::kConnect;
   } else {
-    fail(node["protocol"], "protocol must be grpc, grpc-web, connect or passthrough");
+    fail(node["protocol"],
+         "protocol must be grpc, grpc-web, connect or passthrough (grpcweb is grpc-web too)");
   }
   out.connect_timeout =
       get_ms(node["connect_timeout_ms"], "connect_timeout_ms", out.connect_timeout);

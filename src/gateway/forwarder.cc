@@ -9,6 +9,7 @@
 #include <exception>
 
 #include "src/services/reflection_client.h"
+#include "triplex/log.h"
 
 namespace triplex::gateway {
 namespace {
@@ -315,6 +316,16 @@ asio::awaitable<Status> Forwarder::forward(ServerContext& context, const std::st
       error = std::current_exception();
       status = status_of(error, context);
     }
+  }
+  // Codes that say the upstream (or the way to it) is broken, not the caller.
+  bool upstream_broken = status.code == Code::kUnavailable || status.code == Code::kInternal ||
+                         status.code == Code::kUnknown;
+  if (route != nullptr && upstream_broken && log_enabled(LogLevel::kWarn)) {
+    log_message(LogLevel::kWarn, "upstream call failed",
+                {{"cluster", route->cluster->name()},
+                 {"method", context.method()},
+                 {"code", code_name(status.code)},
+                 {"message", status.message}});
   }
   CallRecord record;
   record.listener = listener;

@@ -88,18 +88,11 @@ std::uint16_t Gateway::listener_port(std::size_t index) const {
 std::uint16_t Gateway::admin_port() const { return admin_ ? admin_->listening_port() : 0; }
 
 void Gateway::wait() {
-  std::vector<std::thread> others;
-  for (std::size_t i = 1; i < listeners_.size(); ++i) {
-    others.emplace_back([server = listeners_[i].get()] { server->wait(); });
-  }
-  std::thread admin;
-  if (admin_) admin = std::thread([this] { admin_->wait(); });
-  listeners_.at(0)->wait();
-  for (auto& t : others) t.join();
+  for (auto& server : listeners_) server->wait();
   // Every listener has drained; the admin port goes last so the drain can be watched.
   if (admin_) {
     admin_->shutdown();
-    admin.join();
+    admin_->wait();
   }
   control_.stop();
   if (control_thread_.joinable()) control_thread_.join();

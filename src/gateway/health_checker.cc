@@ -4,9 +4,9 @@
 #include <asio/detached.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
-#include <iostream>
 
 #include "grpc/health/v1/health.pb.h"
+#include "triplex/log.h"
 
 namespace triplex::gateway {
 namespace {
@@ -39,12 +39,12 @@ asio::awaitable<void> check_loop(std::shared_ptr<Cluster> cluster, Endpoint& end
     bad = ok ? 0 : bad + 1;
     if (endpoint.healthy() && bad >= check.unhealthy_threshold) {
       endpoint.set_healthy(false);
-      std::cerr << "triplex proxy: " << endpoint.url() << " (cluster " << cluster->name()
-                << ") failed its health check\n";
+      log_message(LogLevel::kWarn, "upstream failed its health check",
+                  {{"cluster", cluster->name()}, {"endpoint", endpoint.url()}});
     } else if (!endpoint.healthy() && good >= check.healthy_threshold) {
       endpoint.set_healthy(true);
-      std::cerr << "triplex proxy: " << endpoint.url() << " (cluster " << cluster->name()
-                << ") is healthy again\n";
+      log_message(LogLevel::kInfo, "upstream is healthy again",
+                  {{"cluster", cluster->name()}, {"endpoint", endpoint.url()}});
     }
     timer.expires_after(check.interval);
     co_await timer.async_wait(asio::use_awaitable);

@@ -1,6 +1,7 @@
 // triplex-interop-server: the gRPC interop TestService on a triplex server.
 #include <CLI/CLI.hpp>
 
+#include "src/cli/log_flags.h"
 #include "src/cli/server_flags.h"
 #include "src/interop/benchmark_service.h"
 #include "src/interop/test_service.h"
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   flags.listen = "127.0.0.1:0";
   flags.cors_origins = {"*"};
   triplex::cli::add_server_flags(app, flags);
+  triplex::cli::add_log_flags(app);
   CLI11_PARSE(app, argc, argv);
 
   auto options = triplex::cli::to_server_options(flags);

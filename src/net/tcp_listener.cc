@@ -9,6 +9,8 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "src/log/log.h"
+
 namespace triplex::net {
 namespace {
 
@@ -25,6 +27,18 @@ struct TcpListener::Shared {
 
 namespace {
 
+std::string endpoint_text(const asio::ip::tcp::endpoint& endpoint) {
+  auto address = endpoint.address();
+  return (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) + ":" +
+         std::to_string(endpoint.port());
+}
+
+std::string peer_text(asio::ssl::stream<asio::ip::tcp::socket>& stream) {
+  asio::error_code ec;
+  auto remote = stream.lowest_layer().remote_endpoint(ec);
+  return ec ? std::string("unknown") : endpoint_text(remote);
+}
+
 asio::awaitable<void> tls_handshake(std::shared_ptr<TcpListener::Shared> state,
                                     asio::ip::tcp::socket socket) {
   using namespace asio::experimental::awaitable_operators;
@@ -33,7 +47,16 @@ asio::awaitable<void> tls_handshake(std::shared_ptr<TcpListener::Shared> state,
   asio::steady_timer timer(stream->get_executor(), state->handshake_timeout);
   auto result = co_await (stream->async_handshake(asio::ssl::stream_base::server, kNoThrow) ||
                           timer.async_wait(kNoThrow));
-  if (result.index() != 0 || std::get<0>(std::get<0>(result))) co_return;
+  if (result.index() != 0) {
+    TRIPLEX_LOG(LogLevel::kDebug, "TLS handshake timed out", {{"peer", peer_text(*stream)}});
+    co_return;
+  }
+  if (auto ec = std::get<0>(std::get<0>(result))) {
+    // Scanners and clients that distrust our certificate: the peer's doing, so debug.
+    TRIPLEX_LOG(LogLevel::kDebug, "TLS handshake failed",
+                {{"peer", peer_text(*stream)}, {"error", ec.message()}});
+    co_return;
+  }
   state->handler(std::make_unique<TlsStream>(std::move(*stream)));
 }
 
@@ -44,6 +67,9 @@ asio::awaitable<void> accept_loop(std::shared_ptr<TcpListener::Shared> state,
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
       // Out of descriptors and the like: back off briefly instead of spinning.
+      TRIPLEX_LOG(
+          LogLevel::kError, "accept failed",
+          {{"address", endpoint_text(acceptor->local_endpoint())}, {"error", ec.message()}});
       asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
       co_await pause.async_wait(kNoThrow);
       continue;

@@ -11,9 +11,7 @@ WorkerPool::WorkerPool(std::size_t workers) {
 
 WorkerPool::~WorkerPool() {
   stop();
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
-  }
+  join();
 }
 
 void WorkerPool::run() {
@@ -21,11 +19,32 @@ void WorkerPool::run() {
     threads_.emplace_back([ctx = contexts_[i].get()] { ctx->run(); });
   }
   contexts_[0]->run();
-  for (auto& t : threads_) t.join();
+  join();
+}
+
+void WorkerPool::start() {
+  for (auto& ctx : contexts_) {
+    work_.push_back(asio::make_work_guard(*ctx));
+    threads_.emplace_back([ctx = ctx.get()] { ctx->run(); });
+  }
+}
+
+void WorkerPool::join() {
+  for (auto& t : threads_) {
+    if (!t.joinable()) continue;
+    // A worker that ends the pool from inside cannot wait for itself.
+    if (t.get_id() == std::this_thread::get_id()) {
+      t.detach();
+    } else {
+      t.join();
+    }
+  }
   threads_.clear();
 }
 
 void WorkerPool::stop() {
+  std::lock_guard lock(stop_mutex_);  // a worker and the owner may both stop
+  work_.clear();
   for (auto& ctx : contexts_) ctx->stop();
 }
 

@@ -5,6 +5,7 @@
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
 
+#include "src/log/log.h"
 #include "src/rpc/server_call.h"
 
 namespace triplex::rpc {
@@ -22,9 +23,21 @@ asio::awaitable<void> run_call(std::shared_ptr<ServerCall> call, const MethodDef
   } catch (const Error& e) {
     status = e.status();
   } catch (const asio::system_error& e) {
-    status = call->is_cancelled() ? call->cancel_status() : Status(Code::kUnknown, e.what());
+    if (call->is_cancelled()) {
+      status = call->cancel_status();
+    } else {
+      status = Status(Code::kUnknown, e.what());
+      TRIPLEX_LOG(LogLevel::kWarn, "handler failed with a system error",
+                  {{"method", call->method()}, {"peer", call->peer().address}, {"what", e.what()}});
+    }
   } catch (const std::exception& e) {
     status = Status(Code::kUnknown, std::string("handler failed: ") + e.what());
+    TRIPLEX_LOG(LogLevel::kWarn, "handler threw",
+                {{"method", call->method()}, {"peer", call->peer().address}, {"what", e.what()}});
+  } catch (...) {
+    status = Status(Code::kUnknown, "handler failed");
+    TRIPLEX_LOG(LogLevel::kWarn, "handler threw something that is not a std::exception",
+                {{"method", call->method()}, {"peer", call->peer().address}});
   }
   if (call->is_cancelled()) status = call->cancel_status();
   for (const auto& interceptor : *interceptors) interceptor->after(*call, status);

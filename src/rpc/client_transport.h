@@ -19,8 +19,8 @@
 #include "src/rpc/protocol.h"
 #include "src/wire/compression.h"
 #include "triplex/metadata.h"
-#include "triplex/version.h"
 #include "triplex/status.h"
+#include "triplex/version.h"
 
 namespace triplex::rpc {
 

@@ -9,6 +9,7 @@
 
 #include "src/http/h3/http3_listener.h"
 #include "src/http/http_server.h"
+#include "src/log/log.h"
 #include "src/net/tcp_listener.h"
 #include "src/net/tls_context.h"
 #include "src/net/worker_pool.h"
@@ -68,6 +69,9 @@ struct Server::Impl {
   void begin_shutdown() {
     if (shutting_down.exchange(true)) return;
     if (signals) signals->cancel();
+    TRIPLEX_LOG(LogLevel::kInfo, "draining",
+                {{"open_connections", open_connections()},
+                 {"timeout_ms", options.connection.drain_timeout.count()}});
     for (auto& l : listeners) l->stop();
     http->drain();
     for (auto& l : http3_listeners) l->drain();
@@ -75,16 +79,24 @@ struct Server::Impl {
     stop_timer = std::make_unique<asio::steady_timer>(pool->context(0));
     stop_timer->expires_after(options.connection.drain_timeout + std::chrono::seconds(1));
     stop_timer->async_wait([this](const asio::error_code& ec) {
-      if (!ec) pool->stop();
+      if (ec) return;
+      TRIPLEX_LOG(LogLevel::kWarn, "drain timed out; closing what is still open",
+                  {{"open_connections", open_connections()}});
+      pool->stop();
     });
     poll_drained();
   }
 
-  void poll_drained() {
+  std::size_t open_connections() const {
     std::size_t open = http->open_connections();
     for (auto& l : http3_listeners) open += l->open_connections();
-    if (open == 0) {
+    return open;
+  }
+
+  void poll_drained() {
+    if (open_connections() == 0) {
       if (stop_timer) stop_timer->cancel();
+      TRIPLEX_LOG(LogLevel::kInfo, "drained; stopped");
       pool->stop();
       return;
     }
@@ -97,7 +109,14 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
 }
 
-Server::~Server() = default;
+// Without shutdown() and wait(), the workers stop where they are: they must
+// be gone before the listeners and connections they run are destroyed.
+Server::~Server() {
+  if (impl_->pool) {
+    impl_->pool->stop();
+    impl_->pool->join();
+  }
+}
 
 void Server::add_service(std::shared_ptr<Service> service) {
   for (auto& m : service->methods()) impl_->router.add(std::move(m));
@@ -179,15 +198,36 @@ void Server::start() {
       if (!ec) impl_->begin_shutdown();
     });
   }
+  if (log::enabled(LogLevel::kInfo)) {
+    for (std::size_t i = 0; i < impl.listeners.size(); ++i) {
+      auto local = impl.listeners[i]->local_endpoint();
+      std::string address = local.address().is_v6() ? "[" + local.address().to_string() + "]"
+                                                    : local.address().to_string();
+      TRIPLEX_LOG(LogLevel::kInfo, "listening",
+                  {{"address", address + ":" + std::to_string(local.port())},
+                   {"http", !impl.options.tls ? "HTTP/1.1, h2c"
+                            : http3           ? "HTTP/1.1, HTTP/2, HTTP/3"
+                                              : "HTTP/1.1, HTTP/2"},
+                   {"tls", !impl.options.tls                                  ? "off"
+                           : impl.options.tls_options.self_signed             ? "self-signed"
+                           : !impl.options.tls_options.client_ca_file.empty() ? "mTLS"
+                                                                              : "on"},
+                   {"workers", workers}});
+    }
+  }
+  impl.pool->start();
 }
 
 std::uint16_t Server::listening_port(std::size_t index) const {
   return impl_->listeners.at(index)->local_endpoint().port();
 }
 
-void Server::wait() { impl_->pool->run(); }
+void Server::wait() {
+  if (impl_->pool) impl_->pool->join();
+}
 
 void Server::shutdown() {
+  if (!impl_->pool) return;
   asio::post(impl_->pool->context(0), [this] { impl_->begin_shutdown(); });
 }
 

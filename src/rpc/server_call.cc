@@ -1,5 +1,6 @@
 #include "src/rpc/server_call.h"
 
+#include "src/log/log.h"
 #include "src/rpc/codec.h"
 
 #include <asio/experimental/as_tuple.hpp>
@@ -23,6 +24,7 @@ ServerCall::ServerCall(std::unique_ptr<ServerTransport> transport, std::string m
       method_(std::move(method)),
       request_metadata_(std::move(start.metadata)),
       codec_(start.codec) {
+  if (log::enabled(LogLevel::kDebug)) started_ = Clock::now();
   if (start.timeout) {
     deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(*start.timeout);
   }
@@ -102,6 +104,20 @@ void ServerCall::finish(const Status& status) {
   finished_ = true;
   if (deadline_timer_) deadline_timer_->cancel();
   transport_->finish(status, response_headers_, response_trailers_);
+  log_call(status);
+}
+
+void ServerCall::log_call(const Status& status) const {
+  if (!log::enabled(LogLevel::kDebug) || started_ == Clock::time_point{}) return;
+  auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
+  TRIPLEX_LOG(LogLevel::kDebug, "call",
+              {{"peer", peer().address},
+               {"protocol", protocol_name(protocol())},
+               {"http", http_version()},
+               {"method", method_},
+               {"code", code_name(status.code)},
+               {"duration_ms", static_cast<double>(micros) / 1000.0}});
 }
 
 void ServerCall::cancel(Status status, bool answer_peer) {
@@ -113,6 +129,7 @@ void ServerCall::cancel(Status status, bool answer_peer) {
   } else {
     finished_ = true;
     if (deadline_timer_) deadline_timer_->cancel();
+    log_call(cancel_status_);
   }
   cancellation_.emit(asio::cancellation_type::terminal);
 }

@@ -56,6 +56,8 @@ class ServerCall final : public ServerContext, public std::enable_shared_from_th
  private:
   void cancel(Status status, bool answer_peer);
   [[noreturn]] void rethrow_as_status(std::exception_ptr error);
+  // The call's debug line (peer, protocol, HTTP version, method, code, duration).
+  void log_call(const Status& status) const;
 
   std::unique_ptr<ServerTransport> transport_;
   std::string method_;
@@ -71,6 +73,7 @@ class ServerCall final : public ServerContext, public std::enable_shared_from_th
   Status cancel_status_;
   bool cancelled_ = false;
   bool finished_ = false;
+  Clock::time_point started_{};  // set only when calls are logged
 };
 
 }  // namespace triplex::rpc

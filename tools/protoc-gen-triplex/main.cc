@@ -15,8 +15,24 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
+
+#include "triplex/version.h"
 
 namespace {
+
+constexpr const char* kUsage =
+    "protoc-gen-triplex: a protoc plugin that writes <file>.triplex.h (service bases, method\n"
+    "tables, coroutine and blocking client stubs) beside protoc's C++ output.\n"
+    "\n"
+    "Usage (protoc runs it; it reads a CodeGeneratorRequest on stdin):\n"
+    "  protoc --plugin=protoc-gen-triplex=/path/to/protoc-gen-triplex \\\n"
+    "         --cpp_out=OUT --triplex_out=OUT -I DIR file.proto\n"
+    "or, from CMake, triplex_generate(TARGET t PROTOS file.proto IMPORT_DIRS DIR).\n"
+    "\n"
+    "Options:\n"
+    "  --help     print this help and exit\n"
+    "  --version  print the version and exit\n";
 
 using google::protobuf::FileDescriptor;
 using google::protobuf::MethodDescriptor;
@@ -340,6 +356,18 @@ class TriplexGenerator final : public google::protobuf::compiler::CodeGenerator 
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  // protoc runs plugins without arguments; these are for a person at a shell.
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--version") {
+      std::printf("protoc-gen-triplex %s\n", triplex::kVersion);
+      return 0;
+    }
+    if (arg == "--help" || arg == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    }
+  }
   TriplexGenerator generator;
   return google::protobuf::compiler::PluginMain(argc, argv, &generator);
 }

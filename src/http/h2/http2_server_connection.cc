@@ -1,5 +1,6 @@
 #include "src/http/h2/http2_server_connection.h"
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -7,6 +8,7 @@
 #include <cstring>
 
 #include "src/http/h2/http2_stream.h"
+#include "src/log/log.h"
 
 namespace triplex::http {
 namespace {
@@ -16,6 +18,16 @@ constexpr std::size_t kReadBuffer = 32 * 1024;
 constexpr std::size_t kWriteBatch = 64 * 1024;
 constexpr std::uint8_t kGoawayPingData[8] = {'g', 'o', 'a', 'w', 'a', 'y', 0, 1};
 constexpr std::uint8_t kKeepalivePingData[8] = {'k', 'e', 'e', 'p', 'a', 'l', 'i', 'v'};
+
+// Errors the peer causes (bad frames, floods) are its business: debug. Others
+// mean the library or the machine failed: error.
+void log_nghttp2_failure(const char* what, int rv, const net::PeerInfo& peer) {
+  bool peer_caused = rv != NGHTTP2_ERR_NOMEM && rv != NGHTTP2_ERR_CALLBACK_FAILURE;
+  TRIPLEX_LOG(peer_caused ? LogLevel::kDebug : LogLevel::kError, what,
+              {{"peer", peer.remote.address().to_string()},
+               {"port", peer.remote.port()},
+               {"error", nghttp2_strerror(rv)}});
+}
 
 Http2ServerConnection* self(void* user_data) {
   return static_cast<Http2ServerConnection*>(user_data);
@@ -53,6 +65,8 @@ std::shared_ptr<Http2ServerConnection> Http2ServerConnection::start(
   std::shared_ptr<Http2ServerConnection> conn(
       new Http2ServerConnection(std::move(stream), options, std::move(handler)));
   if (!conn->init_session()) {
+    TRIPLEX_LOG(LogLevel::kError, "HTTP/2 session setup failed",
+                {{"peer", conn->stream_->peer().remote.address().to_string()}});
     conn->stream_->close();
     return nullptr;
   }
@@ -91,7 +105,10 @@ bool Http2ServerConnection::init_session() {
   nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send_cb);
 
   nghttp2_option* opt = nullptr;
-  nghttp2_option_new(&opt);
+  if (nghttp2_option_new(&opt) != 0) {
+    nghttp2_session_callbacks_del(cbs);
+    return false;
+  }
   // Window credit is returned only as handlers read (backpressure).
   nghttp2_option_set_no_auto_window_update(opt, 1);
   nghttp2_option_set_no_auto_ping_ack(opt, 0);
@@ -111,9 +128,18 @@ bool Http2ServerConnection::init_session() {
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, options_.max_header_list_size},
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
   };
-  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
-  int32_t extra = static_cast<int32_t>(options_.connection_window) - NGHTTP2_INITIAL_WINDOW_SIZE;
-  if (extra > 0) nghttp2_submit_window_update(session_, NGHTTP2_FLAG_NONE, 0, extra);
+  if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) != 0) {
+    return false;
+  }
+  std::int64_t extra =
+      static_cast<std::int64_t>(options_.connection_window) - NGHTTP2_INITIAL_WINDOW_SIZE;
+  if (extra > 0) {
+    extra = std::min<std::int64_t>(extra, NGHTTP2_MAX_WINDOW_SIZE - NGHTTP2_INITIAL_WINDOW_SIZE);
+    if (nghttp2_submit_window_update(session_, NGHTTP2_FLAG_NONE, 0,
+                                     static_cast<std::int32_t>(extra)) != 0) {
+      return false;
+    }
+  }
   return true;
 }
 
@@ -123,7 +149,11 @@ asio::awaitable<void> Http2ServerConnection::read_loop(std::string preread) {
   if (!preread.empty()) {
     auto rv = nghttp2_session_mem_recv(
         session_, reinterpret_cast<const std::uint8_t*>(preread.data()), preread.size());
-    if (rv < 0) reading_done_ = true;
+    if (rv < 0) {
+      log_nghttp2_failure("HTTP/2 connection ended on bad input", static_cast<int>(rv),
+                          stream_->peer());
+      reading_done_ = true;
+    }
     want_write();
   }
   while (!closed_ && !reading_done_) {
@@ -134,7 +164,11 @@ asio::awaitable<void> Http2ServerConnection::read_loop(std::string preread) {
         nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(buffer.data()), n);
     want_write();
     // Protocol errors and floods: nghttp2 has queued a GOAWAY; flush it, then close.
-    if (rv < 0) break;
+    if (rv < 0) {
+      log_nghttp2_failure("HTTP/2 connection ended on bad input", static_cast<int>(rv),
+                          stream_->peer());
+      break;
+    }
   }
   reading_done_ = true;
   want_write();
@@ -149,6 +183,7 @@ asio::awaitable<void> Http2ServerConnection::write_loop() {
       const std::uint8_t* data = nullptr;
       auto n = nghttp2_session_mem_send(session_, &data);
       if (n < 0) {
+        log_nghttp2_failure("HTTP/2 send failed", static_cast<int>(n), stream_->peer());
         close();
         co_return;
       }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "src/log/log.h"
 #include "src/net/quic/quic_endpoint.h"
 
 namespace triplex::net::quic {
@@ -382,6 +383,17 @@ void QuicConnection::handle_error(int liberr) {
       }
       break;
   }
+  // Bad packets and TLS alerts come from the peer (debug); out of memory or a
+  // failed callback is ours (error).
+  bool ours = liberr == NGTCP2_ERR_NOMEM || liberr == NGTCP2_ERR_CALLBACK_FAILURE ||
+              liberr == NGTCP2_ERR_INTERNAL;
+  auto remote = path_.remote.to_endpoint();
+  TRIPLEX_LOG(ours ? LogLevel::kError : LogLevel::kDebug, "QUIC connection closing on an error",
+              {{"peer", remote.address().to_string()},
+               {"port", remote.port()},
+               {"role", client_ ? "client" : "server"},
+               {"error", ngtcp2_strerror(liberr)},
+               {"tls", liberr == NGTCP2_ERR_CRYPTO ? tls_failure() : std::string()}});
   start_closing();
 }
 

@@ -208,7 +208,9 @@ TEST_P(ChannelTest, TimingsShowTheConnectionAndTheFirstByte) {
   // HTTP/3 has no TCP connect; TLS and QUIC both shake hands.
   EXPECT_EQ(first.connect.has_value(), GetParam().version != HttpVersion::kHttp3);
   ASSERT_TRUE(first.handshake.has_value());
-  if (first.connect) EXPECT_LE(*first.connect, *first.handshake);
+  if (first.connect) {
+    EXPECT_LE(*first.connect, *first.handshake);
+  }
   ASSERT_TRUE(first.first_byte.has_value());
   // HTTP/1.1 may open another connection, and auto moves to HTTP/3 (Alt-Svc).
   if (GetParam().version == HttpVersion::kHttp2 || GetParam().version == HttpVersion::kHttp3) {
