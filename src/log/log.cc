@@ -12,6 +12,8 @@
 #include <mutex>
 #include <vector>
 
+#include "src/wire/json_quote.h"
+
 namespace triplex {
 namespace log {
 namespace {
@@ -40,38 +42,6 @@ spdlog::level::level_enum to_spdlog(LogLevel level) {
   return spdlog::level::off;
 }
 
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
 // Quotes a text value only when it would not read as one word.
 void append_text_value(std::string& out, std::string_view value) {
   bool plain = !value.empty();
@@ -84,7 +54,7 @@ void append_text_value(std::string& out, std::string_view value) {
   if (plain) {
     out += value;
   } else {
-    append_json_string(out, value);
+    wire::append_json_quote(out, value);
   }
 }
 
@@ -132,12 +102,12 @@ class Output {
     line.reserve(message.size() + 24 * fields.size() + 16);
     if (format == LogFormat::kJson) {
       line += "\"msg\":";
-      append_json_string(line, message);
+      wire::append_json_quote(line, message);
       for (const auto& f : fields) {
         line += ',';
-        append_json_string(line, f.key);
+        wire::append_json_quote(line, f.key);
         line += ':';
-        append_json_string(line, f.value);
+        wire::append_json_quote(line, f.value);
       }
     } else {
       line += message;

@@ -1,47 +1,10 @@
 #include "src/rpc/connect_json.h"
 
-#include <cstdio>
-
 #include "src/wire/base64.h"
 #include "src/wire/metadata_codec.h"
 #include "src/wire/status_details.h"
 
 namespace triplex::rpc {
-
-std::string json_quote(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('"');
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
-}
 
 std::string connect_error_json(const Status& status) {
   std::string out = "{\"code\":" + json_quote(connect_code_name(status.code));

@@ -5,6 +5,7 @@
 //   {"error":{...},"metadata":{"key":["value", ...]}}.
 #include <string>
 
+#include "src/wire/json_quote.h"
 #include "triplex/metadata.h"
 #include "triplex/status.h"
 
@@ -13,7 +14,6 @@ namespace triplex::rpc {
 std::string connect_error_json(const Status& status);
 std::string connect_end_stream_json(const Status& status, const Metadata& trailers);
 
-// JSON string literal, quotes included.
-std::string json_quote(std::string_view text);
+using wire::json_quote;  // for the gateway's access log
 
 }  // namespace triplex::rpc

@@ -104,7 +104,7 @@ void ServerCall::finish(const Status& status) {
   finished_ = true;
   if (deadline_timer_) deadline_timer_->cancel();
   transport_->finish(status, response_headers_, response_trailers_);
-  log_call(status);
+  if (started_ != Clock::time_point{}) log_call(status);  // set only when calls are logged
 }
 
 void ServerCall::log_call(const Status& status) const {
@@ -129,7 +129,7 @@ void ServerCall::cancel(Status status, bool answer_peer) {
   } else {
     finished_ = true;
     if (deadline_timer_) deadline_timer_->cancel();
-    log_call(cancel_status_);
+    if (started_ != Clock::time_point{}) log_call(cancel_status_);
   }
   cancellation_.emit(asio::cancellation_type::terminal);
 }
