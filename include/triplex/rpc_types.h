@@ -1,6 +1,7 @@
 #pragma once
-// What servers, clients and proxies share about an RPC: its shape and the
-// protocol it travels in.
+/// @file
+/// What servers, clients and proxies share about an RPC: its shape and the
+/// protocol it travels in.
 #include <optional>
 #include <string_view>
 
@@ -10,7 +11,7 @@ enum class RpcKind { kUnary, kServerStreaming, kClientStreaming, kBidiStreaming 
 
 enum class RpcProtocol { kGrpc, kGrpcWeb, kConnect };
 
-// "grpc", "grpc-web", "connect": for logs and metrics.
+/// "grpc", "grpc-web", "connect": for logs and metrics.
 constexpr std::string_view protocol_name(RpcProtocol protocol) {
   switch (protocol) {
     case RpcProtocol::kGrpc:
@@ -23,9 +24,9 @@ constexpr std::string_view protocol_name(RpcProtocol protocol) {
   return "";
 }
 
-// The protocol a person named (a flag, a config file): "grpc", "grpc-web" or
-// "grpcweb" (buf curl's spelling), "connect". Every command parses names
-// here, so each accepts the same spellings. nullopt for anything else.
+/// The protocol a person named (a flag, a config file): "grpc", "grpc-web" or
+/// "grpcweb" (buf curl's spelling), "connect". Every command parses names
+/// here, so each accepts the same spellings. nullopt for anything else.
 constexpr std::optional<RpcProtocol> parse_protocol_name(std::string_view name) {
   if (name == "grpc") return RpcProtocol::kGrpc;
   if (name == "grpc-web" || name == "grpcweb") return RpcProtocol::kGrpcWeb;

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "src/log/log.h"
+
 namespace triplex::http {
 namespace {
 
@@ -54,6 +56,16 @@ bool Http3Session::bind_local_streams() {
 }
 
 bool Http3Session::fail(int liberr) {
+  // Malformed frames and QPACK come from the peer (debug); running out of
+  // memory or a failed callback is ours (error).
+  bool ours = liberr == NGHTTP3_ERR_NOMEM || liberr == NGHTTP3_ERR_CALLBACK_FAILURE;
+  if (log::enabled(ours ? LogLevel::kError : LogLevel::kDebug)) {
+    auto remote = quic_->path().remote.to_endpoint();
+    TRIPLEX_LOG(ours ? LogLevel::kError : LogLevel::kDebug, "HTTP/3 connection failing",
+                {{"peer", remote.address().to_string()},
+                 {"port", remote.port()},
+                 {"error", nghttp3_strerror(liberr)}});
+  }
   quic_->set_application_error(nghttp3_err_infer_quic_app_error_code(liberr));
   return false;
 }
