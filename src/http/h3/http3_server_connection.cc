@@ -353,21 +353,19 @@ void Http3ServerConnection::begin_shutdown() {
 
 void Http3ServerConnection::maybe_close_drained() {
   if (closed_ || drain_ != Drain::kShutdown) return;
-  if (streams_.empty()) {
-    quic_->close(NGHTTP3_H3_NO_ERROR);
-    return;
-  }
-  // Streams whose responses are all on the wire only wait for the peer's
-  // acknowledgements; a client that vanished never sends them. Give them a
-  // few PTOs, then close anyway.
   for (const auto& [id, s] : streams_) {
     if (!s->response_written) return;
   }
+  // Every response is with QUIC. Close a little later, not now: an ACK says
+  // the peer's QUIC stack has the bytes, not that its application has read
+  // them, and some stacks (quic-go) drop unread stream data when the
+  // CONNECTION_CLOSE arrives; a client that vanished never acknowledges at
+  // all. The client usually closes first, which ends the wait.
   if (lingering_) return;
   lingering_ = true;
   auto linger = std::chrono::duration_cast<std::chrono::milliseconds>(3 * quic_->pto());
   drain_timer_.expires_after(
-      std::clamp(linger, std::chrono::milliseconds(50), std::chrono::milliseconds(1000)));
+      std::clamp(linger, std::chrono::milliseconds(250), std::chrono::milliseconds(1000)));
   drain_timer_.async_wait([weak = weak_from_this()](const asio::error_code& ec) {
     if (auto conn = weak.lock(); conn && !ec && !conn->closed_) {
       conn->quic_->close(NGHTTP3_H3_NO_ERROR);
