@@ -1,4 +1,4 @@
-#include "src/interop/interop_cases.h"
+#include "tests/interop/interop_client/interop_cases.h"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>

@@ -8,7 +8,7 @@
 #include <iostream>
 #include <set>
 
-#include "src/interop/interop_cases.h"
+#include "tests/interop/interop_client/interop_cases.h"
 
 namespace {
 
