@@ -25,16 +25,6 @@ struct ProxyFlags {
   std::string upstream_protocol = "grpc";
 };
 
-// --upstream-protocol: the protocol names every command accepts
-// (parse_protocol_name), or passthrough. The flag's check has vetted it.
-gateway::UpstreamProtocol upstream_protocol(const std::string& name) {
-  auto named = parse_protocol_name(name);
-  if (named == RpcProtocol::kGrpcWeb) return gateway::UpstreamProtocol::kGrpcWeb;
-  if (named == RpcProtocol::kConnect) return gateway::UpstreamProtocol::kConnect;
-  if (name == "passthrough") return gateway::UpstreamProtocol::kPassThrough;
-  return gateway::UpstreamProtocol::kGrpc;
-}
-
 // The flags given on the command line other than --config (and --help),
 // option groups included: with --config none of them would be used.
 std::vector<std::string> flags_besides_config(CLI::App& cmd) {
@@ -76,7 +66,9 @@ gateway::GatewayConfig config_from_flags(const ServerFlags& server, const ProxyF
   }
   cluster.insecure = flags.upstream_insecure;
   cluster.reflection = flags.upstream_reflection;
-  cluster.protocol = upstream_protocol(flags.upstream_protocol);
+  // The flag's check has vetted the name.
+  cluster.protocol =
+      gateway::parse_upstream_protocol(flags.upstream_protocol).value_or(cluster.protocol);
   config.clusters.push_back(cluster);
   config.routes.push_back(gateway::RouteConfig{"/", "upstream", std::nullopt, std::nullopt});
   if (!flags.admin.empty()) config.admin = gateway::AdminConfig{flags.admin};
@@ -137,7 +129,7 @@ void add_proxy_command(CLI::App& app) {
                   "passthrough (each call in its caller's protocol)")
       ->check(CLI::Validator(
           [](std::string& name) -> std::string {
-            if (name == "passthrough" || parse_protocol_name(name)) return "";
+            if (gateway::parse_upstream_protocol(name)) return "";
             return "must be grpc, grpc-web, connect or passthrough (grpcweb is grpc-web too), "
                    "not \"" +
                    name + "\"";

@@ -128,16 +128,9 @@ ClusterConfig read_cluster(const YAML::Node& node) {
     fail(node["balance"], "balance must be round_robin or least_request");
   }
   // The protocol names every command accepts (parse_protocol_name), or passthrough.
-  auto protocol = get<std::string>(node["protocol"], "protocol", "grpc");
-  auto named = parse_protocol_name(protocol);
-  if (protocol == "passthrough") {
-    out.protocol = UpstreamProtocol::kPassThrough;
-  } else if (named == RpcProtocol::kGrpc) {
-    out.protocol = UpstreamProtocol::kGrpc;
-  } else if (named == RpcProtocol::kGrpcWeb) {
-    out.protocol = UpstreamProtocol::kGrpcWeb;
-  } else if (named == RpcProtocol::kConnect) {
-    out.protocol = UpstreamProtocol::kConnect;
+  auto protocol = parse_upstream_protocol(get<std::string>(node["protocol"], "protocol", "grpc"));
+  if (protocol) {
+    out.protocol = *protocol;
   } else {
     fail(node["protocol"],
          "protocol must be grpc, grpc-web, connect or passthrough (grpcweb is grpc-web too)");
@@ -206,6 +199,21 @@ auto read_list(const YAML::Node& node, const std::string& what, Read read) {
 }
 
 }  // namespace
+
+std::optional<UpstreamProtocol> parse_upstream_protocol(std::string_view name) {
+  if (name == "passthrough") return UpstreamProtocol::kPassThrough;
+  auto named = parse_protocol_name(name);
+  if (!named) return std::nullopt;
+  switch (*named) {
+    case RpcProtocol::kGrpc:
+      return UpstreamProtocol::kGrpc;
+    case RpcProtocol::kGrpcWeb:
+      return UpstreamProtocol::kGrpcWeb;
+    case RpcProtocol::kConnect:
+      return UpstreamProtocol::kConnect;
+  }
+  return std::nullopt;
+}
 
 EndpointConfig parse_endpoint(const std::string& spec) {
   static constexpr std::pair<std::string_view, UpstreamScheme> kSchemes[] = {

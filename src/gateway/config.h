@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "triplex/server.h"
@@ -51,6 +52,10 @@ enum class Balance { kRoundRobin, kLeastRequest };
 // gRPC-Web or Connect, or pass-through (each call in its caller's protocol and
 // codec, for backends that speak all three).
 enum class UpstreamProtocol { kGrpc, kGrpcWeb, kConnect, kPassThrough };
+// The protocol names every command accepts (parse_protocol_name), or
+// "passthrough"; nullopt for anything else. The YAML and --upstream-protocol
+// both read names here.
+std::optional<UpstreamProtocol> parse_upstream_protocol(std::string_view name);
 
 struct ClusterConfig {
   std::string name;
