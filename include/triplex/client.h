@@ -33,8 +33,6 @@
 
 namespace triplex {
 
-enum class HttpVersion { kAuto, kHttp1, kHttp2, kHttp3 };
-
 struct ClientTlsOptions {
   std::string ca_file;    ///< empty: the system's trust store
   bool insecure = false;  ///< accept any server certificate
@@ -66,6 +64,10 @@ struct ChannelOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds keepalive_time{0};  ///< 0: no pings of our own
   std::size_t max_receive_message_size = 4 * 1024 * 1024;
+  /// A request message larger than this fails its call with RESOURCE_EXHAUSTED
+  /// before anything is sent. The default is the most a gRPC envelope can
+  /// carry (4 GiB - 1), which also caps any larger setting.
+  std::size_t max_send_message_size = 0xFFFF'FFFF;
   /// Connect: unary NO_SIDE_EFFECTS calls as GET (cacheable, 0-RTT-safe).
   bool connect_get = false;
   /// HTTP/3: resume sessions, and send NO_SIDE_EFFECTS calls as 0-RTT.
@@ -119,8 +121,8 @@ class ClientCall {
   virtual void cancel() = 0;
   /// The request went out as HTTP/3 0-RTT early data.
   virtual bool sent_as_early_data() const = 0;
-  /// "HTTP/2" etc. once connected.
-  virtual const char* http_version() const = 0;
+  /// The HTTP version once connected (kAuto before); http_version_name() for logs.
+  virtual HttpVersion http_version() const = 0;
   virtual CallTimings timings() const = 0;
 };
 

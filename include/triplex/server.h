@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "triplex/connection_options.h"
+#include "triplex/proxy_context.h"
 #include "triplex/service.h"
 #include "triplex/tls_options.h"
 
@@ -77,8 +78,8 @@ class Server {
   void add_service(std::shared_ptr<Service> service);
   void add_interceptor(std::shared_ptr<Interceptor> interceptor);
   /// Serves every path no service claims (a proxy): the handler sees each
-  /// call as a stream of raw messages (ServerContext::read_raw/write_raw).
-  void set_fallback_handler(MethodHandler handler);
+  /// call as a stream of raw messages (ProxyContext::read_raw/write_raw).
+  void set_fallback_handler(ProxyHandler handler);
   /// Answers GET of exactly `path` (e.g. "/metrics") outside RPC.
   void add_http_route(std::string path, HttpRoute route);
   /// Names of the services added so far ("package.Service"), in the order added.

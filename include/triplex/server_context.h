@@ -2,7 +2,8 @@
 /// @file
 /// What a handler sees of its call: metadata in and out, deadline, peer,
 /// cancellation, and message I/O. The protocol (gRPC, gRPC-Web, Connect) and
-/// the HTTP version stay hidden behind it.
+/// the HTTP version stay behind it (named for logs). A proxy gets more
+/// through ProxyContext (triplex/proxy_context.h).
 ///
 /// Concurrency: a call runs on one worker; use its context only from the
 /// handler's coroutine (or others on the same executor).
@@ -58,27 +59,15 @@ class ServerContext {
   virtual asio::awaitable<void> write_message(const google::protobuf::Message& message) = 0;
   /// Sends response headers now rather than with the first message.
   virtual void send_headers() = 0;
-  /// Messages as the client encoded them (decompressed), for proxies:
-  /// read_raw returns nullopt at the end of the request stream. Both throw
-  /// triplex::Error.
-  virtual asio::awaitable<std::optional<std::string>> read_raw() = 0;
-  virtual asio::awaitable<void> write_raw(std::string_view payload) = 0;
-  /// How the client encodes messages: "proto" or "json".
-  virtual std::string_view codec() const = 0;
+  /// How the client encodes messages.
+  virtual Codec codec() const = 0;
   /// The request message read last arrived compressed (a compressed gRPC or
   /// Connect envelope, or a Connect unary body with a content encoding).
   virtual bool request_compressed() const { return false; }
-  /// The RPC protocol the call arrived in (a proxy may keep it upstream).
+  /// The RPC protocol the call arrived in.
   virtual RpcProtocol protocol() const { return RpcProtocol::kGrpc; }
-  /// For logs and metrics only: "HTTP/1.1", "HTTP/2" or "HTTP/3".
-  virtual std::string_view http_version() const { return ""; }
-  /// For proxies: what the request's framing says of the method's kind when
-  /// the protocol tells (Connect: unary, or kBidiStreaming for its streaming
-  /// form); nullopt for gRPC and gRPC-Web, which frame every kind alike.
-  virtual std::optional<RpcKind> framing_kind() const { return std::nullopt; }
-  /// For proxies: the compression the client announced for its messages
-  /// ("gzip", "zstd", ...), or "" for none.
-  virtual std::string_view request_encoding() const { return ""; }
+  /// The HTTP version the call arrived over (http_version_name() for logs).
+  virtual HttpVersion http_version() const { return HttpVersion::kAuto; }
 };
 
 }  // namespace triplex

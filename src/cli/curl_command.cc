@@ -136,7 +136,7 @@ class WatchedChannel final : public Channel {
     const Metadata& response_trailers() const override { return inner_->response_trailers(); }
     void cancel() override { inner_->cancel(); }
     bool sent_as_early_data() const override { return inner_->sent_as_early_data(); }
-    const char* http_version() const override { return inner_->http_version(); }
+    HttpVersion http_version() const override { return inner_->http_version(); }
     CallTimings timings() const override { return inner_->timings(); }
 
    private:
@@ -328,7 +328,7 @@ CurlPlan plan_curl(const CurlFlags& f) {
 
 struct CallOutcome {
   Status status;
-  std::string http_version;
+  HttpVersion http_version = HttpVersion::kAuto;
   CallTimings timings;
   double first_ms = -1;
   double total_ms = 0;
@@ -351,7 +351,7 @@ std::string timing_lines(const CallOutcome& outcome) {
   out << "* connection:";
   if (t.connect) add("connect", millis(*t.connect));
   if (t.handshake) {
-    add(outcome.http_version == "HTTP/3" ? "QUIC handshake" : "TLS handshake",
+    add(outcome.http_version == HttpVersion::kHttp3 ? "QUIC handshake" : "TLS handshake",
         millis(*t.handshake));
   }
   if (t.reused_connection) out << " (opened by the reflection call)";
@@ -482,7 +482,8 @@ asio::awaitable<int> run_curl(std::shared_ptr<WatchedChannel> channel, const Cur
   }
   CallOutcome outcome = co_await run_call(*channel, method, flags, plan);
   if (flags.verbose) {
-    std::cerr << "* protocol " << flags.protocol << " over " << outcome.http_version << "\n"
+    std::cerr << "* protocol " << flags.protocol << " over "
+              << http_version_name(outcome.http_version) << "\n"
               << timing_lines(outcome) << "\n";
   }
   if (outcome.status.ok()) co_return 0;

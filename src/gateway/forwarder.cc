@@ -57,7 +57,7 @@ void check_size(std::size_t size, std::optional<std::size_t> limit, const char* 
 // Requests downstream -> upstream, then half-close. False when it failed
 // (the caller went away, a bad message): the upstream call is then cancelled
 // and the error kept for the handler.
-asio::awaitable<bool> send_requests(ServerContext& context, ClientCall& call, const Route& route,
+asio::awaitable<bool> send_requests(ProxyContext& context, ClientCall& call, const Route& route,
                                     const Transcoding& transcoding, Traffic& traffic,
                                     std::exception_ptr& error) {
   try {
@@ -83,7 +83,7 @@ asio::awaitable<bool> send_requests(ServerContext& context, ClientCall& call, co
 
 // send_requests, then waits to be cancelled, so that the response side
 // decides when the call is over.
-asio::awaitable<void> pump_requests(ServerContext& context, ClientCall& call, const Route& route,
+asio::awaitable<void> pump_requests(ProxyContext& context, ClientCall& call, const Route& route,
                                     const Transcoding& transcoding, Traffic& traffic,
                                     std::exception_ptr& error) {
   if (!co_await send_requests(context, call, route, transcoding, traffic, error)) co_return;
@@ -102,7 +102,7 @@ void copy_headers(ClientCall& call, ServerContext& context) {
 }
 
 // Responses upstream -> downstream, headers before the first.
-asio::awaitable<void> pump_responses(ServerContext& context, ClientCall& call, const Route& route,
+asio::awaitable<void> pump_responses(ProxyContext& context, ClientCall& call, const Route& route,
                                      const Transcoding& transcoding, Traffic& traffic,
                                      std::exception_ptr& error) {
   try {
@@ -129,7 +129,7 @@ asio::awaitable<void> pump_responses(ServerContext& context, ClientCall& call, c
 
 // The upstream's timeout: what is left of the caller's deadline, capped by
 // the route's and the cluster's, in whole milliseconds rounded up.
-std::optional<std::chrono::milliseconds> upstream_timeout(const ServerContext& context,
+std::optional<std::chrono::milliseconds> upstream_timeout(const ProxyContext& context,
                                                           const Route& route) {
   std::optional<std::chrono::milliseconds> timeout;
   if (auto deadline = context.deadline()) {
@@ -159,7 +159,7 @@ RpcProtocol upstream_protocol(UpstreamProtocol configured, RpcProtocol downstrea
 
 // The method's kind from its schema, else from the caller's framing (Connect
 // tells unary from streaming), else bidi, which carries any kind over gRPC.
-RpcKind upstream_kind(const ServerContext& context,
+RpcKind upstream_kind(const ProxyContext& context,
                       const google::protobuf::MethodDescriptor* schema) {
   if (schema != nullptr) {
     if (schema->client_streaming()) {
@@ -186,9 +186,11 @@ Status status_of(std::exception_ptr error, const ServerContext& context) {
   }
 }
 
-std::string_view short_version(std::string_view version) {
-  if (version.starts_with("HTTP/")) version.remove_prefix(5);
-  return version;
+// "1.1", "2", "3": as Envoy's access log says %PROTOCOL% without the prefix.
+std::string_view short_version(HttpVersion version) {
+  std::string_view name = http_version_name(version);
+  if (name.starts_with("HTTP/")) name.remove_prefix(5);
+  return name;
 }
 
 }  // namespace
@@ -212,8 +214,8 @@ const Route* Forwarder::route_for(std::string_view method) const {
   return nullptr;
 }
 
-MethodHandler Forwarder::handler(std::string listener) {
-  return [self = shared_from_this(), listener = std::move(listener)](ServerContext& context) {
+ProxyHandler Forwarder::handler(std::string listener) {
+  return [self = shared_from_this(), listener = std::move(listener)](ProxyContext& context) {
     return self->forward(context, listener);
   };
 }
@@ -244,7 +246,7 @@ asio::awaitable<const google::protobuf::MethodDescriptor*> Forwarder::schema_for
   co_return schemas_.find_method(method);
 }
 
-asio::awaitable<Status> Forwarder::forward_call(ServerContext& context, const Route& route,
+asio::awaitable<Status> Forwarder::forward_call(ProxyContext& context, const Route& route,
                                                 Traffic& traffic) {
   auto executor = co_await asio::this_coro::executor;
   auto& io = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
@@ -252,7 +254,7 @@ asio::awaitable<Status> Forwarder::forward_call(ServerContext& context, const Ro
   Endpoint::CallScope counted(endpoint);
   const auto& cluster = route.cluster->config();
   bool passthrough = cluster.protocol == UpstreamProtocol::kPassThrough;
-  bool json = context.codec() != "proto";
+  bool json = context.codec() == Codec::kJson;
   RpcProtocol protocol = upstream_protocol(cluster.protocol, context.protocol());
   // Pass-through keeps the caller's codec; otherwise the upstream gets binary.
   // Compressed in, compressed out, with the same algorithm (large messages;
@@ -270,8 +272,8 @@ asio::awaitable<Status> Forwarder::forward_call(ServerContext& context, const Ro
   options.metadata = end_to_end(context.request_metadata());
   options.timeout = upstream_timeout(context, route);
   ClientMethod method{std::string(context.method()), RpcKind::kBidiStreaming, false};
-  // Connect frames unary calls differently from streams: the kind must be right.
-  if (protocol == RpcProtocol::kConnect) {
+  // Some protocols frame unary calls differently from streams: the kind must be right.
+  if (framing_depends_on_kind(protocol)) {
     const auto* schema = transcoding.method;
     if (schema == nullptr) schema = schemas_.find_method(context.method());
     method.kind = upstream_kind(context, schema);
@@ -299,7 +301,7 @@ asio::awaitable<Status> Forwarder::forward_call(ServerContext& context, const Ro
   co_return status;
 }
 
-asio::awaitable<Status> Forwarder::forward(ServerContext& context, const std::string& listener) {
+asio::awaitable<Status> Forwarder::forward(ProxyContext& context, std::string listener) {
   auto started = ServerContext::Clock::now();
   auto started_wall = std::chrono::system_clock::now();
   const Route* route = route_for(context.method());

@@ -18,6 +18,7 @@
 #include "src/gateway/config.h"
 #include "src/gateway/schemas.h"
 #include "src/gateway/stats.h"
+#include "triplex/proxy_context.h"
 #include "triplex/service.h"
 
 namespace triplex::gateway {
@@ -40,15 +41,15 @@ class Forwarder : public std::enable_shared_from_this<Forwarder> {
   Forwarder(const GatewayConfig& config, std::shared_ptr<GatewayStats> stats,
             std::shared_ptr<AccessLog> access_log);
   // For Server::set_fallback_handler on the listener named `listener`.
-  MethodHandler handler(std::string listener);
+  ProxyHandler handler(std::string listener);
   const std::vector<std::shared_ptr<Cluster>>& clusters() const { return clusters_; }
   // The first route whose prefix the method path starts with, or null.
   const Route* route_for(std::string_view method) const;
 
  private:
-  asio::awaitable<Status> forward(ServerContext& context, const std::string& listener);
-  asio::awaitable<Status> forward_call(ServerContext& context, const Route& route,
-                                       Traffic& traffic);
+  // `listener` by value: a coroutine must not hold a reference to its caller's capture.
+  asio::awaitable<Status> forward(ProxyContext& context, std::string listener);
+  asio::awaitable<Status> forward_call(ProxyContext& context, const Route& route, Traffic& traffic);
   // The method's descriptor for a JSON call: from the descriptor sets, else
   // (if the cluster allows) the upstream's reflection. Null with `why` set.
   asio::awaitable<const google::protobuf::MethodDescriptor*> schema_for(std::string_view method,

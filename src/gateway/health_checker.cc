@@ -1,7 +1,6 @@
 #include "src/gateway/health_checker.h"
 
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -51,6 +50,18 @@ asio::awaitable<void> check_loop(std::shared_ptr<Cluster> cluster, Endpoint& end
   }
 }
 
+// A check loop only ends by throwing: say so, unless the gateway is stopping.
+void report_stopped(const std::string& url, std::exception_ptr failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::system_error& e) {
+    if (e.code() == asio::error::operation_aborted) return;
+    log_message(LogLevel::kError, "health checks stopped", {{"endpoint", url}, {"what", e.what()}});
+  } catch (const std::exception& e) {
+    log_message(LogLevel::kError, "health checks stopped", {{"endpoint", url}, {"what", e.what()}});
+  }
+}
+
 }  // namespace
 
 HealthChecker::HealthChecker(asio::io_context& io,
@@ -63,7 +74,10 @@ void HealthChecker::start() {
     for (const auto& endpoint : cluster->endpoints()) {
       // Its own Channel: checks must not queue behind (or count as) traffic.
       auto channel = Channel::create(io_, endpoint->url(), endpoint->options());
-      asio::co_spawn(io_, check_loop(cluster, *endpoint, std::move(channel)), asio::detached);
+      asio::co_spawn(io_, check_loop(cluster, *endpoint, std::move(channel)),
+                     [url = endpoint->url()](std::exception_ptr failure) {
+                       if (failure) report_stopped(url, failure);
+                     });
     }
   }
 }

@@ -73,15 +73,15 @@ std::unique_ptr<google::protobuf::Message> Schemas::new_message(
 std::string Schemas::json_to_binary(const google::protobuf::Descriptor& type,
                                     std::string_view json) const {
   auto message = new_message(type);
-  rpc::decode_message(rpc::Codec::kJson, json, *message);
+  rpc::decode_message(Codec::kJson, json, *message);
   return message->SerializeAsString();
 }
 
 std::string Schemas::binary_to_json(const google::protobuf::Descriptor& type,
                                     std::string_view bytes) const {
   auto message = new_message(type);
-  rpc::decode_message(rpc::Codec::kProto, bytes, *message);
-  return rpc::encode_message(rpc::Codec::kJson, *message);
+  rpc::decode_message(Codec::kProto, bytes, *message);
+  return rpc::encode_message(Codec::kJson, *message);
 }
 
 }  // namespace triplex::gateway

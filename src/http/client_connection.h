@@ -13,6 +13,7 @@
 #include <string>
 
 #include "src/http/client_exchange.h"
+#include "triplex/rpc_types.h"
 
 namespace triplex::http {
 
@@ -31,7 +32,12 @@ class ClientConnection {
   virtual std::size_t active_requests() const = 0;
   // Closes gracefully; open exchanges fail.
   virtual void close() = 0;
-  virtual const char* version() const = 0;  // "HTTP/1.1", "HTTP/2", "HTTP/3"
+  virtual HttpVersion version() const = 0;  // kHttp1, kHttp2 or kHttp3
+  // HTTP/1.1 carries one request at a time; the others multiplex.
+  bool multiplexed() const { return version() != HttpVersion::kHttp1; }
+  // The server ended the connection for our keepalive pings (HTTP/2's
+  // ENHANCE_YOUR_CALM "too_many_pings").
+  virtual bool told_too_many_pings() const { return false; }
   virtual asio::any_io_executor executor() const = 0;
   // Why the connection failed before it could carry requests, when it knows
   // more than that it closed (empty otherwise).

@@ -14,6 +14,7 @@
 
 #include "src/http/headers.h"
 #include "src/net/byte_stream.h"
+#include "triplex/rpc_types.h"
 
 namespace triplex::http {
 
@@ -30,9 +31,10 @@ enum class ResetReason : std::uint8_t {
 
 // What an exchange can carry; protocols choose their framing from this.
 struct ExchangeCapabilities {
-  bool trailers = true;      // real HTTP trailers can follow the body
-  bool full_duplex = true;   // response may stream while the request streams
-  const char* version = "";  // "HTTP/2" etc., for logs and metrics only
+  // Real HTTP trailers can follow the body. (Every version streams both ways
+  // at once: HTTP/1.1 requests and responses are both chunked streams.)
+  bool trailers = true;
+  HttpVersion version = HttpVersion::kAuto;  // for logs and metrics only
 };
 
 class Exchange {
@@ -96,5 +98,11 @@ struct ExchangeReset : std::exception {
 
 // The application's entry point: called once per request, on its worker.
 using ExchangeHandler = std::function<void(std::shared_ptr<Exchange>)>;
+
+// How every connection calls the handler: if it throws, that request alone
+// gets a 500 (or a reset, once its head went out) and the exception is
+// logged. Never throws: connections call it from inside nghttp2/nghttp3
+// callbacks, which an exception must not unwind through.
+void run_handler(const ExchangeHandler& handler, const std::shared_ptr<Exchange>& exchange);
 
 }  // namespace triplex::http

@@ -1,7 +1,6 @@
 #include "src/http/http_server.h"
 
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -10,6 +9,7 @@
 
 #include "src/http/h1/http1_server_connection.h"
 #include "src/http/h2/http2_server_connection.h"
+#include "src/net/spawn.h"
 
 namespace triplex::http {
 namespace {
@@ -75,7 +75,7 @@ void HttpServer::accept(std::unique_ptr<net::ByteStream> stream) {
           start_http1(std::move(stream), std::move(seen));
         }
       },
-      asio::detached);
+      net::log_on_exception("HTTP version sniffing"));
 }
 
 void HttpServer::start_http2(std::unique_ptr<net::ByteStream> stream, std::string preread) {

@@ -1,7 +1,6 @@
 #include "src/net/tcp_listener.h"
 
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/post.hpp>
@@ -10,6 +9,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "src/log/log.h"
+#include "src/net/spawn.h"
 
 namespace triplex::net {
 namespace {
@@ -77,7 +77,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<TcpListener::Shared> state,
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
     if (state->tls) {
       asio::co_spawn(acceptor->get_executor(), tls_handshake(state, std::move(socket)),
-                     asio::detached);
+                     log_on_exception("TLS handshake"));
     } else {
       state->handler(std::make_unique<PlainStream>(std::move(socket)));
     }
@@ -103,7 +103,7 @@ TcpListener::TcpListener(WorkerPool& pool, const asio::ip::tcp::endpoint& endpoi
       local_ = acceptor->local_endpoint();
       bind_to.port(local_.port());  // the other workers share the chosen port
     }
-    asio::co_spawn(pool.context(i), accept_loop(shared_, acceptor), asio::detached);
+    asio::co_spawn(pool.context(i), accept_loop(shared_, acceptor), log_on_exception("accept"));
     acceptors_.push_back(std::move(acceptor));
   }
 }

@@ -2,10 +2,10 @@
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/post.hpp>
 
 #include "src/log/log.h"
+#include "src/net/spawn.h"
 #include "src/rpc/server_call.h"
 
 namespace triplex::rpc {
@@ -57,7 +57,14 @@ CallDispatcher::CallDispatcher(const Router& router,
       interceptors_(std::move(interceptors)),
       limits_(limits),
       cors_(std::move(cors)),
-      http_routes_(http_routes) {}
+      http_routes_(http_routes) {
+  for (const auto& protocol : protocols_) {
+    for (std::string_view type : protocol->content_types()) {
+      if (!accept_post_.empty()) accept_post_ += ", ";
+      accept_post_ += type;
+    }
+  }
+}
 
 bool CallDispatcher::serve_http_route(http::Exchange& exchange) {
   if (http_routes_ == nullptr || http_routes_->empty()) return false;
@@ -94,10 +101,7 @@ void CallDispatcher::dispatch(std::shared_ptr<http::Exchange> exchange) {
   if (protocol == nullptr) {
     http::ResponseHead head;
     head.status = 415;
-    head.headers.add("accept-post",
-                     "application/grpc, application/grpc-web, application/grpc-web-text, "
-                     "application/proto, application/json, application/connect+proto, "
-                     "application/connect+json");
+    head.headers.add("accept-post", accept_post_);
     exchange->respond(std::move(head));
     return;
   }
@@ -111,7 +115,9 @@ void CallDispatcher::dispatch(std::shared_ptr<http::Exchange> exchange) {
         [this, exchange, protocol]() -> asio::awaitable<void> {
           if (co_await exchange->wait_for_handshake()) start_call(exchange, protocol);
         },
-        asio::detached);
+        net::end_on_exception("0-RTT request", [exchange] {
+          if (!exchange->is_reset()) exchange->reset(http::ResetReason::kInternal);
+        }));
     return;
   }
   start_call(std::move(exchange), protocol);

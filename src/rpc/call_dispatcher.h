@@ -37,6 +37,7 @@ class CallDispatcher {
   CallLimits limits_;
   CorsPolicy cors_;
   const HttpRoutes* http_routes_;
+  std::string accept_post_;  // every protocol's content types, for 415 answers
 };
 
 }  // namespace triplex::rpc

@@ -2,8 +2,9 @@
 // The Channel behind include/triplex/client.h: it keeps a small pool of
 // connections to its target (one multiplexed HTTP/2 or HTTP/3 connection,
 // reopened when it closes or the server says GOAWAY; HTTP/1.1 connections
-// one per call in flight, up to a limit), HTTP/3 session tickets for
-// resumption, and builds each call's ClientCallSpec.
+// one per call in flight, up to a limit) and builds each call's
+// ClientCallSpec. How a connection is made (version, TLS, Alt-Svc,
+// addresses, resumption) is the http::ClientConnector's business.
 //
 // Concurrency: lives on its io_context; calls use it only from there.
 #include <cstdint>
@@ -12,9 +13,8 @@
 #include <vector>
 
 #include "src/http/client_connection.h"
-#include "src/net/client_tls_context.h"
+#include "src/http/client_connector.h"
 #include "src/net/event.h"
-#include "src/net/quic/quic_connection.h"
 #include "src/rpc/channel_target.h"
 #include "src/rpc/client_transport.h"
 #include "triplex/client.h"
@@ -35,7 +35,7 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
   // Throws triplex::Error(UNAVAILABLE) when none can be had.
   asio::awaitable<std::shared_ptr<http::ClientConnection>> acquire(const ClientMethod& method);
   ClientCallSpec spec_for(const ClientMethod& method, const CallOptions& options);
-  ClientProtocol protocol() const;
+  RpcProtocol protocol() const { return options_.protocol; }
   const ChannelOptions& options() const { return options_; }
   asio::io_context& io() { return io_; }
   // Open connections in the pool (for tests).
@@ -50,14 +50,6 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
   // burst of first calls shares one multiplexed connection).
   asio::awaitable<std::shared_ptr<http::ClientConnection>> open_connection();
   asio::awaitable<std::shared_ptr<http::ClientConnection>> connect();
-  asio::awaitable<std::shared_ptr<http::ClientConnection>> connect_http3(
-      std::uint16_t port, std::chrono::milliseconds handshake_timeout);
-  asio::awaitable<std::shared_ptr<http::ClientConnection>> connect_tcp();
-  const net::ClientTlsContext& tcp_tls();
-  // HTTP/version auto over TLS: a response's Alt-Svc offered HTTP/3, it has
-  // not expired, and it did not fail lately. New connections are HTTP/3.
-  bool http3_offered() const;
-  void on_response_head(const http::ResponseHead& head);
 
   asio::io_context& io_;
   ChannelTarget target_;
@@ -68,15 +60,7 @@ class ChannelImpl final : public Channel, public std::enable_shared_from_this<Ch
   std::uint64_t connect_attempts_ = 0;
   std::uint64_t failed_attempt_ = 0;  // the last attempt that failed, and why
   std::exception_ptr connect_failure_;
-  std::shared_ptr<const net::ClientTlsContext> tcp_tls_;
-  std::shared_ptr<net::quic::QuicResumption> resumption_;
-  std::shared_ptr<const net::quic::QuicClientTlsContext> quic_tls_;
-  std::chrono::milliseconds keepalive_time_;  // doubled when a server says too_many_pings
-  // Alt-Svc: the HTTP/3 port offered, until when, and until when not to try
-  // it again after it failed.
-  std::optional<std::uint16_t> alt_h3_port_;
-  std::chrono::steady_clock::time_point alt_h3_expires_;
-  std::chrono::steady_clock::time_point alt_h3_broken_until_;
+  http::ClientConnector connector_;
 };
 
 }  // namespace triplex::rpc

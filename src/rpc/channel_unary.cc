@@ -5,6 +5,7 @@
 #include <asio/use_awaitable.hpp>
 #include <random>
 
+#include "src/net/deadline.h"
 #include "triplex/client.h"
 
 namespace triplex {
@@ -38,7 +39,7 @@ asio::awaitable<Status> Channel::unary(ClientMethod method,
                                        const google::protobuf::Message& request,
                                        google::protobuf::Message& response, CallOptions options) {
   std::optional<Clock::time_point> deadline;
-  if (options.timeout) deadline = Clock::now() + *options.timeout;
+  if (options.timeout) deadline = net::deadline_after(Clock::now(), *options.timeout);
   auto policy = retry_policy();
   int attempts = policy ? std::max(policy->max_attempts, 1) : 1;
   auto backoff = policy ? policy->initial_backoff : std::chrono::milliseconds(0);

@@ -4,7 +4,9 @@
 #include <asio/co_spawn.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "src/net/deadline.h"
 #include "src/rpc/codec.h"
+#include "src/wire/envelope.h"
 
 namespace triplex::rpc {
 namespace {
@@ -20,7 +22,7 @@ ClientCallImpl::ClientCallImpl(std::shared_ptr<ChannelImpl> channel, ClientMetho
       options_(std::move(options)),
       deadline_timer_(channel_->io()) {
   if (!options_.timeout) return;
-  deadline_ = std::chrono::steady_clock::now() + *options_.timeout;
+  deadline_ = net::deadline_after(std::chrono::steady_clock::now(), *options_.timeout);
   deadline_timer_.expires_at(*deadline_);
   deadline_timer_.async_wait([weak = std::weak_ptr<State>(state_)](const asio::error_code& ec) {
     auto state = weak.lock();
@@ -105,7 +107,19 @@ asio::awaitable<bool> ClientCallImpl::write(const google::protobuf::Message& req
     fail(e.status());
     co_return false;
   }
-  co_return co_await state_->transport->send(std::move(bytes));
+  co_return co_await send(std::move(bytes));
+}
+
+asio::awaitable<bool> ClientCallImpl::send(std::string message) {
+  std::size_t limit =
+      std::min<std::size_t>(channel_->options().max_send_message_size, wire::kMaxEnvelopePayload);
+  if (message.size() > limit) {
+    fail(Status(Code::kResourceExhausted, "request message larger than max (" +
+                                              std::to_string(message.size()) + " vs. " +
+                                              std::to_string(limit) + ")"));
+    co_return false;
+  }
+  co_return co_await state_->transport->send(std::move(message));
 }
 
 asio::awaitable<void> ClientCallImpl::writes_done() {
@@ -116,7 +130,7 @@ asio::awaitable<void> ClientCallImpl::writes_done() {
 asio::awaitable<bool> ClientCallImpl::write_raw(std::string payload) {
   bool ready = co_await start();
   if (!ready) co_return false;
-  co_return co_await state_->transport->send(std::move(payload));
+  co_return co_await send(std::move(payload));
 }
 
 asio::awaitable<std::optional<std::string>> ClientCallImpl::read_raw() {
@@ -164,8 +178,8 @@ bool ClientCallImpl::sent_as_early_data() const {
   return state_->transport && state_->transport->sent_as_early_data();
 }
 
-const char* ClientCallImpl::http_version() const {
-  return connection_ ? connection_->version() : "";
+HttpVersion ClientCallImpl::http_version() const {
+  return connection_ ? connection_->version() : HttpVersion::kAuto;
 }
 
 CallTimings ClientCallImpl::timings() const {

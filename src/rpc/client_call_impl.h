@@ -29,7 +29,7 @@ class ClientCallImpl final : public ClientCall {
   const Metadata& response_trailers() const override;
   void cancel() override;
   bool sent_as_early_data() const override;
-  const char* http_version() const override;
+  HttpVersion http_version() const override;
   CallTimings timings() const override;
 
  private:
@@ -46,6 +46,8 @@ class ClientCallImpl final : public ClientCall {
   asio::awaitable<bool> start();
   asio::awaitable<bool> connect_and_open();
   void fail(Status status);
+  // Every request message goes out here, within max_send_message_size.
+  asio::awaitable<bool> send(std::string message);
 
   std::shared_ptr<ChannelImpl> channel_;
   ClientMethod method_;

@@ -7,14 +7,14 @@
 
 namespace triplex::rpc {
 
-std::unique_ptr<ClientTransport> make_client_transport(ClientProtocol protocol, ClientCallSpec spec,
+std::unique_ptr<ClientTransport> make_client_transport(RpcProtocol protocol, ClientCallSpec spec,
                                                        ExchangeOpener open) {
   switch (protocol) {
-    case ClientProtocol::kGrpc:
+    case RpcProtocol::kGrpc:
       return std::make_unique<GrpcClientTransport>(std::move(spec), std::move(open), false);
-    case ClientProtocol::kGrpcWeb:
+    case RpcProtocol::kGrpcWeb:
       return std::make_unique<GrpcClientTransport>(std::move(spec), std::move(open), true);
-    case ClientProtocol::kConnect:
+    case RpcProtocol::kConnect:
       break;
   }
   return std::make_unique<ConnectClientTransport>(std::move(spec), std::move(open));

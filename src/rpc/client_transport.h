@@ -24,15 +24,15 @@
 
 namespace triplex::rpc {
 
-enum class ClientProtocol { kGrpc, kGrpcWeb, kConnect };
-
 // Everything a transport needs to know of the call it runs.
 struct ClientCallSpec {
   std::string path;       // "/package.Service/Method"
   std::string authority;  // host[:port]
   std::string scheme = "https";
   RpcKind kind = RpcKind::kUnary;
-  bool use_get = false;  // Connect unary as GET (for NO_SIDE_EFFECTS methods)
+  // The channel allows GET (connect_get) and the method has no side effects:
+  // a protocol that can (Connect, unary) sends the call as a GET.
+  bool get_allowed = false;
   Codec codec = Codec::kProto;
   const wire::Compressor* compressor = nullptr;  // request messages; null: identity
   std::optional<std::chrono::nanoseconds> timeout;
@@ -74,7 +74,7 @@ class ClientTransport {
   virtual std::optional<std::chrono::steady_clock::time_point> response_started() const = 0;
 };
 
-std::unique_ptr<ClientTransport> make_client_transport(ClientProtocol protocol, ClientCallSpec spec,
+std::unique_ptr<ClientTransport> make_client_transport(RpcProtocol protocol, ClientCallSpec spec,
                                                        ExchangeOpener open);
 
 // The status a client reports when its exchange was reset (gRPC's HTTP/2

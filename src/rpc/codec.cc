@@ -4,8 +4,6 @@
 
 namespace triplex::rpc {
 
-std::string_view codec_name(Codec codec) { return codec == Codec::kJson ? "json" : "proto"; }
-
 void decode_message(Codec codec, std::string_view bytes, google::protobuf::Message& message) {
   message.Clear();
   if (codec == Codec::kProto) {

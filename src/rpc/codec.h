@@ -9,12 +9,10 @@
 #include <string_view>
 
 #include "src/rpc/protocol.h"
+#include "triplex/rpc_types.h"
 #include "triplex/status.h"
 
 namespace triplex::rpc {
-
-// "proto" / "json": the codec part of content types (application/grpc+json, ...).
-std::string_view codec_name(Codec codec);
 
 // Throws triplex::Error(INTERNAL for proto, INVALID_ARGUMENT for JSON) on bad input.
 void decode_message(Codec codec, std::string_view bytes, google::protobuf::Message& message);

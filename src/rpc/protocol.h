@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "src/http/exchange.h"
 #include "triplex/metadata.h"
@@ -20,8 +22,6 @@ struct CallLimits {
   std::size_t max_receive_message_size = 4 * 1024 * 1024;
   std::size_t max_send_message_size = 4 * 1024 * 1024;
 };
-
-enum class Codec { kProto, kJson };
 
 // What the protocol learned from the request head.
 struct CallStart {
@@ -72,6 +72,8 @@ class ServerProtocol {
  public:
   virtual ~ServerProtocol() = default;
   virtual bool accepts(const http::RequestHead& head) const = 0;
+  // The content types it accepts, for a 415's Accept-Post ("application/grpc").
+  virtual std::vector<std::string_view> content_types() const = 0;
   virtual std::unique_ptr<ServerTransport> open(std::shared_ptr<http::Exchange> exchange,
                                                 const CallLimits& limits) const = 0;
 };

@@ -12,6 +12,10 @@ namespace triplex::rpc {
 class ConnectProtocol final : public ServerProtocol {
  public:
   bool accepts(const http::RequestHead& head) const override;
+  std::vector<std::string_view> content_types() const override {
+    return {"application/proto", "application/json", "application/connect+proto",
+            "application/connect+json"};
+  }
   std::unique_ptr<ServerTransport> open(std::shared_ptr<http::Exchange> exchange,
                                         const CallLimits& limits) const override;
 };

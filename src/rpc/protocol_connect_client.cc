@@ -28,7 +28,8 @@ std::string ConnectClientTransport::content_type() const {
 }
 
 std::string ConnectClientTransport::open_unary(const std::string& message) {
-  if (spec_.use_get) {
+  // Connect's GET form is for unary calls only (open_unary runs for those).
+  if (spec_.get_allowed) {
     open_get(message);
     return {};
   }

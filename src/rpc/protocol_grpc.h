@@ -19,6 +19,10 @@ class GrpcProtocol final : public ServerProtocol {
  public:
   explicit GrpcProtocol(bool web, Http1BridgeOptions bridge = {}) : web_(web), bridge_(bridge) {}
   bool accepts(const http::RequestHead& head) const override;
+  std::vector<std::string_view> content_types() const override {
+    if (web_) return {"application/grpc-web", "application/grpc-web-text"};
+    return {"application/grpc"};
+  }
   std::unique_ptr<ServerTransport> open(std::shared_ptr<http::Exchange> exchange,
                                         const CallLimits& limits) const override;
 

@@ -10,6 +10,7 @@
 #include "src/http/h3/http3_listener.h"
 #include "src/http/http_server.h"
 #include "src/log/log.h"
+#include "src/net/deadline.h"
 #include "src/net/tcp_listener.h"
 #include "src/net/tls_context.h"
 #include "src/net/worker_pool.h"
@@ -17,6 +18,7 @@
 #include "src/rpc/protocol_connect.h"
 #include "src/rpc/protocol_grpc.h"
 #include "src/rpc/router.h"
+#include "src/wire/envelope.h"
 
 namespace triplex {
 
@@ -77,7 +79,9 @@ struct Server::Impl {
     for (auto& l : http3_listeners) l->drain();
     // Handlers that never finish must not hold the process forever.
     stop_timer = std::make_unique<asio::steady_timer>(pool->context(0));
-    stop_timer->expires_after(options.connection.drain_timeout + std::chrono::seconds(1));
+    stop_timer->expires_at(
+        net::deadline_after(asio::steady_timer::clock_type::now(),
+                            net::saturating_add(options.connection.drain_timeout, Millis(1000))));
     stop_timer->async_wait([this](const asio::error_code& ec) {
       if (ec) return;
       TRIPLEX_LOG(LogLevel::kWarn, "drain timed out; closing what is still open",
@@ -134,8 +138,11 @@ void Server::add_interceptor(std::shared_ptr<Interceptor> interceptor) {
   impl_->interceptors.push_back(std::move(interceptor));
 }
 
-void Server::set_fallback_handler(MethodHandler handler) {
-  impl_->router.set_fallback(std::move(handler));
+void Server::set_fallback_handler(ProxyHandler handler) {
+  // Every context the dispatcher makes is a ServerCall, which is a ProxyContext.
+  impl_->router.set_fallback([handler = std::move(handler)](ServerContext& context) {
+    return handler(static_cast<ProxyContext&>(context));
+  });
 }
 
 void Server::add_http_route(std::string path, HttpRoute route) {
@@ -153,7 +160,9 @@ void Server::start() {
   protocols.push_back(std::make_unique<rpc::GrpcProtocol>(false, impl.options.http1_bridge));
   protocols.push_back(std::make_unique<rpc::GrpcProtocol>(true));
   protocols.push_back(std::make_unique<rpc::ConnectProtocol>());
-  rpc::CallLimits limits{impl.options.max_receive_message_size, impl.options.max_send_message_size};
+  // No message can be longer than an envelope's 32-bit length says.
+  rpc::CallLimits limits{std::min(impl.options.max_receive_message_size, wire::kMaxEnvelopePayload),
+                         std::min(impl.options.max_send_message_size, wire::kMaxEnvelopePayload)};
   impl.dispatcher = std::make_unique<rpc::CallDispatcher>(
       impl.router, std::move(protocols), impl.interceptors, limits,
       rpc::CorsPolicy(impl.options.cors_allowed_origins), &impl.http_routes);

@@ -1,6 +1,7 @@
 #include "src/rpc/server_call.h"
 
 #include "src/log/log.h"
+#include "src/net/deadline.h"
 #include "src/rpc/codec.h"
 
 #include <asio/experimental/as_tuple.hpp>
@@ -26,7 +27,7 @@ ServerCall::ServerCall(std::unique_ptr<ServerTransport> transport, std::string m
       codec_(start.codec) {
   if (log::enabled(LogLevel::kDebug)) started_ = Clock::now();
   if (start.timeout) {
-    deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(*start.timeout);
+    deadline_ = net::deadline_after(Clock::now(), *start.timeout);
   }
 }
 
@@ -114,7 +115,7 @@ void ServerCall::log_call(const Status& status) const {
   TRIPLEX_LOG(LogLevel::kDebug, "call",
               {{"peer", peer().address},
                {"protocol", protocol_name(protocol())},
-               {"http", http_version()},
+               {"http", http_version_name(http_version())},
                {"method", method_},
                {"code", code_name(status.code)},
                {"duration_ms", static_cast<double>(micros) / 1000.0}});

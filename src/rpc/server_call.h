@@ -9,11 +9,11 @@
 
 #include "src/rpc/codec.h"
 #include "src/rpc/protocol.h"
-#include "triplex/server_context.h"
+#include "triplex/proxy_context.h"
 
 namespace triplex::rpc {
 
-class ServerCall final : public ServerContext, public std::enable_shared_from_this<ServerCall> {
+class ServerCall final : public ProxyContext, public std::enable_shared_from_this<ServerCall> {
  public:
   ServerCall(std::unique_ptr<ServerTransport> transport, std::string method, CallStart start);
 
@@ -31,12 +31,12 @@ class ServerCall final : public ServerContext, public std::enable_shared_from_th
   asio::awaitable<void> write_raw(std::string_view payload) override {
     return write_payload(payload);
   }
-  std::string_view codec() const override { return codec_name(codec_); }
+  Codec codec() const override { return codec_; }
   bool request_compressed() const override { return transport_->last_read_compressed(); }
   RpcProtocol protocol() const override { return transport_->protocol(); }
   std::optional<RpcKind> framing_kind() const override { return transport_->framing_kind(); }
   std::string_view request_encoding() const override { return transport_->request_encoding(); }
-  std::string_view http_version() const override {
+  HttpVersion http_version() const override {
     return transport_->exchange().capabilities().version;
   }
 

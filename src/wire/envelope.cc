@@ -1,5 +1,7 @@
 #include "src/wire/envelope.h"
 
+#include <stdexcept>
+
 namespace triplex::wire {
 namespace {
 
@@ -56,6 +58,10 @@ void write_envelope_prefix(std::uint8_t flags, std::uint32_t length, char* out) 
 }
 
 void append_envelope(std::string& out, std::uint8_t flags, std::string_view payload) {
+  if (payload.size() > kMaxEnvelopePayload) {
+    throw std::length_error("message of " + std::to_string(payload.size()) +
+                            " bytes does not fit a length-prefixed envelope");
+  }
   char prefix[kEnvelopeHeaderSize];
   write_envelope_prefix(flags, static_cast<std::uint32_t>(payload.size()), prefix);
   out.append(prefix, kEnvelopeHeaderSize);

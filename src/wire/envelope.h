@@ -12,6 +12,8 @@ inline constexpr std::uint8_t kFlagCompressed = 0x01;
 inline constexpr std::uint8_t kFlagConnectEndStream = 0x02;
 inline constexpr std::uint8_t kFlagWebTrailers = 0x80;
 inline constexpr std::size_t kEnvelopeHeaderSize = 5;
+// The length prefix is 32 bits: no message may be longer.
+inline constexpr std::size_t kMaxEnvelopePayload = 0xFFFF'FFFF;
 
 struct Envelope {
   std::uint8_t flags = 0;
@@ -46,7 +48,8 @@ class EnvelopeReader {
 
 // Writes the 5-byte prefix into out[0..4].
 void write_envelope_prefix(std::uint8_t flags, std::uint32_t length, char* out);
-// Appends prefix + payload to `out`.
+// Appends prefix + payload to `out`. Throws std::length_error for a payload
+// over kMaxEnvelopePayload (the callers' send limits stop such messages first).
 void append_envelope(std::string& out, std::uint8_t flags, std::string_view payload);
 
 }  // namespace triplex::wire

@@ -1,11 +1,11 @@
 #include "src/http/h1/http1_client_connection.h"
 
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <span>
 #include <vector>
 
 #include "src/http/h1/http1_client_exchange.h"
+#include "src/net/spawn.h"
 
 namespace triplex::http {
 namespace {
@@ -21,8 +21,11 @@ std::shared_ptr<Http1ClientConnection> Http1ClientConnection::start(
     std::unique_ptr<net::ByteStream> stream, const Http1ClientOptions& options) {
   std::shared_ptr<Http1ClientConnection> core(
       new Http1ClientConnection(std::move(stream), options));
-  asio::co_spawn(core->executor_, core->read_loop(), asio::detached);
-  asio::co_spawn(core->executor_, core->write_loop(), asio::detached);
+  auto end = [core] { core->fail(ResetReason::kConnectionLost); };
+  asio::co_spawn(core->executor_, core->read_loop(),
+                 net::end_on_exception("HTTP/1.1 client read", end));
+  asio::co_spawn(core->executor_, core->write_loop(),
+                 net::end_on_exception("HTTP/1.1 client write", end));
   // The loops keep `core` alive while the socket is open; the user holds a
   // second handle whose end closes the connection, so that an abandoned
   // connection does not linger until the server gives up on it.

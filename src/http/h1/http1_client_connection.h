@@ -63,7 +63,7 @@ class Http1ClientConnection final : public ClientConnection,
   // Closes the socket: the request in flight fails with kConnectionLost,
   // waiting ones with kRefused.
   void close() override;
-  const char* version() const override { return "HTTP/1.1"; }
+  HttpVersion version() const override { return HttpVersion::kHttp1; }
   asio::any_io_executor executor() const override { return executor_; }
   const net::PeerInfo& peer() const { return stream_->peer(); }
 

@@ -37,7 +37,7 @@ class Http1ClientExchange final : public ClientExchange {
   bool is_reset() const override { return reset_ != ResetReason::kNone; }
   // Trailers arrive when the response is chunked; HTTP/1.1 never overlaps a
   // streamed response with a streamed request reliably (proxies buffer).
-  ExchangeCapabilities capabilities() const override { return {true, false, "HTTP/1.1"}; }
+  ExchangeCapabilities capabilities() const override { return {true, HttpVersion::kHttp1}; }
 
   // Called by the connection.
   bool head_request() const { return head_request_; }

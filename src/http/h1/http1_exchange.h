@@ -31,7 +31,7 @@ class Http1Exchange final : public Exchange {
   const net::PeerInfo& peer() const override;
   // Trailers need `TE: trailers` and chunked, which HTTP/1.0 lacks.
   ExchangeCapabilities capabilities() const override {
-    return {request_.te_trailers && request_.minor_version == 1, false, "HTTP/1.1"};
+    return {request_.te_trailers && request_.minor_version == 1, HttpVersion::kHttp1};
   }
   asio::any_io_executor executor() const override { return executor_; }
   asio::awaitable<bool> read(std::string& out) override;

@@ -1,13 +1,14 @@
 #include "src/http/h1/http1_server_connection.h"
 
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <vector>
 
 #include "src/http/h1/http1_exchange.h"
+#include "src/net/deadline.h"
+#include "src/net/spawn.h"
 
 namespace triplex::http {
 namespace {
@@ -29,10 +30,6 @@ constexpr std::size_t kLingerBytes = 1 << 20;
 
 using Clock = Http1ServerConnection::Clock;
 
-Clock::time_point at(Clock::time_point base, Millis delay) {
-  return delay == kNever ? Clock::time_point::max() : base + delay;
-}
-
 }  // namespace
 
 std::shared_ptr<Http1ServerConnection> Http1ServerConnection::start(
@@ -41,9 +38,11 @@ std::shared_ptr<Http1ServerConnection> Http1ServerConnection::start(
   std::shared_ptr<Http1ServerConnection> conn(
       new Http1ServerConnection(std::move(stream), options, std::move(handler), timeouts));
   auto ex = conn->stream_->executor();
-  asio::co_spawn(ex, conn->read_loop(std::move(preread)), asio::detached);
-  asio::co_spawn(ex, conn->write_loop(), asio::detached);
-  asio::co_spawn(ex, conn->timer_loop(), asio::detached);
+  auto end = [conn] { conn->close(); };
+  asio::co_spawn(ex, conn->read_loop(std::move(preread)),
+                 net::end_on_exception("HTTP/1.1 server read", end));
+  asio::co_spawn(ex, conn->write_loop(), net::end_on_exception("HTTP/1.1 server write", end));
+  asio::co_spawn(ex, conn->timer_loop(), net::end_on_exception("HTTP/1.1 server timer", end));
   return conn;
 }
 
@@ -156,7 +155,7 @@ void Http1ServerConnection::start_exchange() {
     exchange->on_body_end();
   }
   if (current_ != exchange) return;  // the body was malformed: already rejected
-  handler_(exchange);
+  run_handler(handler_, exchange);
 }
 
 void Http1ServerConnection::decode_body() {
@@ -299,10 +298,11 @@ Clock::time_point Http1ServerConnection::next_deadline() const {
   auto next = force_close_at_.value_or(Clock::time_point::max());
   if (closing_) return next;
   if (phase_ == Phase::kHead) {
-    next = std::min(next, request_started_ ? at(*request_started_, timeouts_.header_read)
-                                           : at(idle_since_, options_.idle_timeout));
+    next = std::min(next, request_started_
+                              ? net::deadline_after(*request_started_, timeouts_.header_read)
+                              : net::deadline_after(idle_since_, options_.idle_timeout));
   } else if (phase_ == Phase::kBody && current_ && current_->waiting_for_body()) {
-    next = std::min(next, at(body_progress_, timeouts_.body_idle));
+    next = std::min(next, net::deadline_after(body_progress_, timeouts_.body_idle));
   }
   return next;
 }
@@ -320,18 +320,18 @@ void Http1ServerConnection::on_timer(Clock::time_point now) {
   if (closing_) return;
   if (phase_ == Phase::kHead) {
     if (request_started_) {
-      if (now < at(*request_started_, timeouts_.header_read)) return;
+      if (now < net::deadline_after(*request_started_, timeouts_.header_read)) return;
       // Part of a request came: say why it is dropped. Nothing came: just close.
       if (inbuf_.empty()) {
         close();
       } else {
         reject(408);
       }
-    } else if (now >= at(idle_since_, options_.idle_timeout)) {
+    } else if (now >= net::deadline_after(idle_since_, options_.idle_timeout)) {
       close();
     }
   } else if (phase_ == Phase::kBody && current_ && current_->waiting_for_body() &&
-             now >= at(body_progress_, timeouts_.body_idle)) {
+             now >= net::deadline_after(body_progress_, timeouts_.body_idle)) {
     auto exchange = std::move(current_);
     response_done_ = false;
     exchange->on_connection_lost(ResetReason::kCancel);
@@ -352,7 +352,7 @@ void Http1ServerConnection::drain() {
     close();
     return;
   }
-  auto deadline = at(Clock::now(), options_.drain_timeout);
+  auto deadline = net::deadline_after(Clock::now(), options_.drain_timeout);
   force_close_at_ = force_close_at_ ? std::min(*force_close_at_, deadline) : deadline;
   rearm_timer();
 }

@@ -1,7 +1,6 @@
 #include "src/http/h2/http2_client_connection.h"
 
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 #include <cstring>
@@ -9,6 +8,8 @@
 #include <vector>
 
 #include "src/http/h2/http2_client_stream.h"
+#include "src/log/log.h"
+#include "src/net/spawn.h"
 
 namespace triplex::http {
 namespace {
@@ -77,9 +78,10 @@ std::shared_ptr<Http2ClientConnection> Http2ClientConnection::start(
     throw std::runtime_error("HTTP/2: cannot set up a client session");
   }
   auto ex = core->executor_;
-  asio::co_spawn(ex, core->read_loop(), asio::detached);
-  asio::co_spawn(ex, core->write_loop(), asio::detached);
-  asio::co_spawn(ex, core->timer_loop(), asio::detached);
+  auto end = [core] { core->shutdown(); };
+  asio::co_spawn(ex, core->read_loop(), net::end_on_exception("HTTP/2 client read", end));
+  asio::co_spawn(ex, core->write_loop(), net::end_on_exception("HTTP/2 client write", end));
+  asio::co_spawn(ex, core->timer_loop(), net::end_on_exception("HTTP/2 client timer", end));
   // The loops keep `core` alive while the socket is open; the user holds a
   // second handle whose end closes the connection, so that an abandoned
   // connection does not linger until the server gives up on it.
@@ -104,6 +106,13 @@ Http2ClientConnection::Http2ClientConnection(std::unique_ptr<net::ByteStream> st
 Http2ClientConnection::~Http2ClientConnection() {
   for (auto& [id, s] : streams_) s->detach();
   if (session_ != nullptr) nghttp2_session_del(session_);
+}
+
+bool Http2ClientConnection::checked(int rv, const char* call) {
+  if (rv == 0) return true;
+  TRIPLEX_LOG(LogLevel::kError, "HTTP/2 client connection failing",
+              {{"call", call}, {"error", nghttp2_strerror(rv)}});
+  return false;
 }
 
 bool Http2ClientConnection::init_session() {
@@ -144,7 +153,8 @@ bool Http2ClientConnection::init_session() {
   auto window = static_cast<std::int32_t>(
       std::min<std::uint32_t>(options_.connection_window, NGHTTP2_MAX_WINDOW_SIZE));
   if (window > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE) {
-    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, window);
+    int rv = nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, window);
+    if (!checked(rv, "nghttp2_session_set_local_window_size")) return false;
   }
   return true;
 }
@@ -202,7 +212,11 @@ void Http2ClientConnection::close() {
   if (closed_ || closing_) return;
   closing_ = true;
   fail_streams(ResetReason::kConnectionLost);
-  nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);
+  if (!checked(nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR),
+               "nghttp2_session_terminate_session")) {
+    shutdown();
+    return;
+  }
   force_close_at_ = Clock::now() + kCloseGrace;
   timer_.cancel();
   connected_.notify();
@@ -211,7 +225,10 @@ void Http2ClientConnection::close() {
 
 void Http2ClientConnection::consume(std::int32_t id, std::size_t size) {
   if (closed_) return;
-  nghttp2_session_consume(session_, id, size);
+  if (!checked(nghttp2_session_consume(session_, id, size), "nghttp2_session_consume")) {
+    shutdown();
+    return;
+  }
   want_write();
 }
 
@@ -294,7 +311,11 @@ asio::awaitable<void> Http2ClientConnection::timer_loop() {
     }
     if (!ping_sent_ && keepalive_enabled() && !streams_.empty() && !closing_ &&
         !told_too_many_pings_ && now >= after(last_read_, options_.keepalive_time)) {
-      nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, kKeepalivePingData);
+      if (!checked(nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, kKeepalivePingData),
+                   "nghttp2_submit_ping")) {
+        shutdown();
+        break;
+      }
       ping_sent_ = now;
       want_write();
     }
@@ -362,7 +383,7 @@ int Http2ClientConnection::on_frame_recv(const nghttp2_frame* frame) {
       if (frame->hd.flags & NGHTTP2_FLAG_ACK) on_ping_ack(frame->ping);
       break;
     case NGHTTP2_GOAWAY:
-      on_goaway(frame->goaway);
+      if (!on_goaway(frame->goaway)) return NGHTTP2_ERR_CALLBACK_FAILURE;
       break;
     default:
       break;
@@ -376,7 +397,7 @@ void Http2ClientConnection::on_ping_ack(const nghttp2_ping& ping) {
   timer_.cancel();  // it waits for the ack's deadline: count silence again
 }
 
-void Http2ClientConnection::on_goaway(const nghttp2_goaway& goaway) {
+bool Http2ClientConnection::on_goaway(const nghttp2_goaway& goaway) {
   goaway_ = true;
   std::string_view debug(reinterpret_cast<const char*>(goaway.opaque_data), goaway.opaque_data_len);
   if (goaway.error_code == NGHTTP2_ENHANCE_YOUR_CALM && debug == "too_many_pings") {
@@ -386,6 +407,7 @@ void Http2ClientConnection::on_goaway(const nghttp2_goaway& goaway) {
   // requests still held back by the stream limit can no longer go out: they
   // fail as refused, which callers may safely retry elsewhere.
   std::vector<std::shared_ptr<Http2ClientStream>> refused;
+  bool failed = false;
   for (auto& [id, s] : streams_) {
     bool unsent = nghttp2_session_find_stream(session_, id) == nullptr;
     if (id > goaway.last_stream_id || unsent) refused.push_back(s);
@@ -396,11 +418,14 @@ void Http2ClientConnection::on_goaway(const nghttp2_goaway& goaway) {
     // reset() cancelled it already: a second cancel would send RST_STREAM
     // for an idle stream); nghttp2 closes the sent ones after this callback.
     if (!s->is_reset() && nghttp2_session_find_stream(session_, s->id()) == nullptr) {
-      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s->id(), NGHTTP2_REFUSED_STREAM);
+      int rv =
+          nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s->id(), NGHTTP2_REFUSED_STREAM);
+      if (!checked(rv, "nghttp2_submit_rst_stream")) failed = true;
     }
     s->fail(ResetReason::kRefused);
     s->detach();
   }
+  return !failed;
 }
 
 int Http2ClientConnection::on_data_chunk(std::int32_t stream_id, const std::uint8_t* data,
@@ -408,8 +433,8 @@ int Http2ClientConnection::on_data_chunk(std::int32_t stream_id, const std::uint
   Http2ClientStream* s = find_stream(stream_id);
   if (s == nullptr || s->is_reset()) {
     // Nobody will read it: return the connection-level credit now.
-    nghttp2_session_consume_connection(session_, length);
-    return 0;
+    int rv = nghttp2_session_consume_connection(session_, length);
+    return checked(rv, "nghttp2_session_consume_connection") ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
   }
   s->on_data(data, length);
   return 0;
@@ -420,14 +445,16 @@ int Http2ClientConnection::on_stream_close(std::int32_t stream_id, std::uint32_t
   if (it == streams_.end()) return 0;
   auto stream = std::move(it->second);
   streams_.erase(it);
+  bool failed = false;
   // Body bytes not yet read still hold connection-level credit; once
   // detached, reading them gives none back.
   if (stream->unconsumed() > 0) {
-    nghttp2_session_consume_connection(session_, stream->unconsumed());
+    int rv = nghttp2_session_consume_connection(session_, stream->unconsumed());
+    if (!checked(rv, "nghttp2_session_consume_connection")) failed = true;
   }
   stream->on_closed(error_code);
   stream->detach();
-  return 0;
+  return failed ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
 }
 
 ssize_t Http2ClientConnection::read_body(std::int32_t stream_id, std::uint8_t* buf,

@@ -63,12 +63,12 @@ class Http2ClientConnection final : public ClientConnection,
   std::size_t active_requests() const override { return streams_.size(); }
   // GOAWAY(NO_ERROR), then the socket closes; open exchanges fail.
   void close() override;
-  const char* version() const override { return "HTTP/2"; }
+  HttpVersion version() const override { return HttpVersion::kHttp2; }
   asio::any_io_executor executor() const override { return executor_; }
   const net::PeerInfo& peer() const { return stream_->peer(); }
   // The server said GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings"): a channel
   // should double keepalive_time for its next connections.
-  bool told_too_many_pings() const { return told_too_many_pings_; }
+  bool told_too_many_pings() const override { return told_too_many_pings_; }
   // Closed because the server's SETTINGS did not come within handshake_timeout.
   bool handshake_timed_out() const { return handshake_timed_out_; }
   std::string failure() const override {
@@ -81,6 +81,10 @@ class Http2ClientConnection final : public ClientConnection,
   nghttp2_session* session() { return session_; }
   const Http2ClientOptions& options() const { return options_; }
   void want_write() { write_event_.notify(); }
+  // Logs a failed nghttp2 call of ours; true when it succeeded. A caller
+  // outside nghttp2's callbacks ends the connection with fail_now().
+  bool checked(int rv, const char* call);
+  void fail_now() { shutdown(); }
   // The caller read `size` body bytes of stream `id`: the server may send more.
   void consume(std::int32_t id, std::size_t size);
 
@@ -100,7 +104,7 @@ class Http2ClientConnection final : public ClientConnection,
   asio::awaitable<void> write_loop();
   asio::awaitable<void> timer_loop();
   Http2ClientStream* find_stream(std::int32_t id);
-  void on_goaway(const nghttp2_goaway& goaway);
+  bool on_goaway(const nghttp2_goaway& goaway);  // false: an nghttp2 call failed
   void on_ping_ack(const nghttp2_ping& ping);
   // Detaches every stream, failing those without a complete response.
   void fail_streams(ResetReason reason);

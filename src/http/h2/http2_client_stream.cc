@@ -16,7 +16,12 @@ void Http2ClientStream::resume() {
   if (connection_ == nullptr || id_ < 0) return;
   // Fails harmlessly while the HEADERS wait for the stream limit: nghttp2
   // reads the body as soon as they go out.
-  nghttp2_session_resume_data(connection_->session(), id_);
+  int rv = nghttp2_session_resume_data(connection_->session(), id_);
+  if (rv != 0 && rv != NGHTTP2_ERR_INVALID_ARGUMENT) {
+    connection_->checked(rv, "nghttp2_session_resume_data");
+    connection_->fail_now();
+    return;
+  }
   connection_->want_write();
 }
 
@@ -74,9 +79,13 @@ void Http2ClientStream::reset(ResetReason reason) {
   if (is_reset()) return;
   if (connection_ != nullptr && id_ >= 0) {
     // Also drops HEADERS still waiting for the stream limit, unsent.
-    nghttp2_submit_rst_stream(connection_->session(), NGHTTP2_FLAG_NONE, id_,
-                              h2_error_code(reason));
-    connection_->want_write();
+    int rv = nghttp2_submit_rst_stream(connection_->session(), NGHTTP2_FLAG_NONE, id_,
+                                       h2_error_code(reason));
+    if (connection_->checked(rv, "nghttp2_submit_rst_stream")) {
+      connection_->want_write();
+    } else {
+      connection_->fail_now();
+    }
   }
   if (ended_) return;  // the response is complete: only the request side is abandoned
   reset_ = reason;

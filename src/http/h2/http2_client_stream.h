@@ -31,7 +31,7 @@ class Http2ClientStream final : public ClientExchange {
   const Headers& trailers() const override { return trailers_; }
   void reset(ResetReason reason) override;
   bool is_reset() const override { return reset_ != ResetReason::kNone; }
-  ExchangeCapabilities capabilities() const override { return {true, true, "HTTP/2"}; }
+  ExchangeCapabilities capabilities() const override { return {true, HttpVersion::kHttp2}; }
 
   // Called by the connection, from nghttp2 callbacks.
   std::int32_t id() const { return id_; }

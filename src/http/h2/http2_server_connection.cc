@@ -2,13 +2,14 @@
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 #include <cstring>
 
 #include "src/http/h2/http2_stream.h"
 #include "src/log/log.h"
+#include "src/net/deadline.h"
+#include "src/net/spawn.h"
 
 namespace triplex::http {
 namespace {
@@ -71,9 +72,11 @@ std::shared_ptr<Http2ServerConnection> Http2ServerConnection::start(
     return nullptr;
   }
   auto ex = conn->stream_->executor();
-  asio::co_spawn(ex, conn->read_loop(std::move(preread)), asio::detached);
-  asio::co_spawn(ex, conn->write_loop(), asio::detached);
-  asio::co_spawn(ex, conn->timer_loop(), asio::detached);
+  auto end = [conn] { conn->close(); };
+  asio::co_spawn(ex, conn->read_loop(std::move(preread)),
+                 net::end_on_exception("HTTP/2 server read", end));
+  asio::co_spawn(ex, conn->write_loop(), net::end_on_exception("HTTP/2 server write", end));
+  asio::co_spawn(ex, conn->timer_loop(), net::end_on_exception("HTTP/2 server timer", end));
   return conn;
 }
 
@@ -205,20 +208,19 @@ asio::awaitable<void> Http2ServerConnection::write_loop() {
 
 Http2ServerConnection::Clock::time_point Http2ServerConnection::next_timer_deadline() const {
   auto far = Clock::time_point::max();
-  auto at = [](Clock::time_point base, Millis d) {
-    return d == kNever ? Clock::time_point::max() : base + d;
-  };
   auto next = far;
   if (keepalive_ping_sent_) {
-    next = std::min(next, *keepalive_ping_sent_ + options_.keepalive_timeout);
+    next = std::min(next, net::deadline_after(*keepalive_ping_sent_, options_.keepalive_timeout));
   } else {
-    next = std::min(next, at(last_read_, options_.keepalive_time));
+    next = std::min(next, net::deadline_after(last_read_, options_.keepalive_time));
   }
   if (streams_.empty()) {
-    next = std::min(next, at(std::max(idle_since_, last_read_), options_.idle_timeout));
-    next = std::min(next, at(idle_since_, options_.max_connection_idle));
+    next = std::min(next,
+                    net::deadline_after(std::max(idle_since_, last_read_), options_.idle_timeout));
+    next = std::min(next, net::deadline_after(idle_since_, options_.max_connection_idle));
   }
-  if (goaway_ == Goaway::kNone) next = std::min(next, at(created_, options_.max_connection_age));
+  if (goaway_ == Goaway::kNone)
+    next = std::min(next, net::deadline_after(created_, options_.max_connection_age));
   if (notice_sent_at_ && goaway_ == Goaway::kNoticeSent) {
     next = std::min(next, *notice_sent_at_ + Millis(1000));
   }
@@ -238,30 +240,33 @@ asio::awaitable<void> Http2ServerConnection::timer_loop() {
       break;
     }
     if (keepalive_ping_sent_) {
-      if (now >= *keepalive_ping_sent_ + options_.keepalive_timeout) {
+      if (now >= net::deadline_after(*keepalive_ping_sent_, options_.keepalive_timeout)) {
         close();  // the peer stopped answering
         break;
       }
-    } else if (options_.keepalive_time != kNever && now >= last_read_ + options_.keepalive_time) {
-      nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, kKeepalivePingData);
+    } else if (now >= net::deadline_after(last_read_, options_.keepalive_time)) {
+      if (!checked(nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, kKeepalivePingData),
+                   "nghttp2_submit_ping")) {
+        close();
+        break;
+      }
       keepalive_ping_sent_ = now;
       want_write();
     }
     if (streams_.empty()) {
       auto quiet_since = std::max(idle_since_, last_read_);
-      if (options_.idle_timeout != kNever && now >= quiet_since + options_.idle_timeout) {
+      if (now >= net::deadline_after(quiet_since, options_.idle_timeout)) {
         begin_graceful_goaway();
         force_close_at_ = now + Millis(1000);
-      } else if (options_.max_connection_idle != kNever &&
-                 now >= idle_since_ + options_.max_connection_idle) {
+      } else if (now >= net::deadline_after(idle_since_, options_.max_connection_idle)) {
         begin_graceful_goaway();
       }
     }
-    if (goaway_ == Goaway::kNone && options_.max_connection_age != kNever &&
-        now >= created_ + options_.max_connection_age) {
+    if (goaway_ == Goaway::kNone &&
+        now >= net::deadline_after(created_, options_.max_connection_age)) {
       begin_graceful_goaway();
       if (options_.max_connection_age_grace != kNever) {
-        force_close_at_ = now + options_.max_connection_age_grace;
+        force_close_at_ = net::deadline_after(now, options_.max_connection_age_grace);
       }
     }
     if (goaway_ == Goaway::kNoticeSent && notice_sent_at_ &&
@@ -277,7 +282,10 @@ void Http2ServerConnection::begin_graceful_goaway() {
   // wire are still accepted; a PING measures when they have all arrived.
   // The PING follows once the notice is on the wire (on_frame_send): nghttp2
   // sends PINGs ahead of GOAWAYs, and the ack must prove the notice arrived.
-  nghttp2_submit_shutdown_notice(session_);
+  if (!checked(nghttp2_submit_shutdown_notice(session_), "nghttp2_submit_shutdown_notice")) {
+    close();
+    return;
+  }
   goaway_ = Goaway::kNoticeSent;
   notice_sent_at_ = Clock::now();
   want_write();
@@ -285,9 +293,13 @@ void Http2ServerConnection::begin_graceful_goaway() {
 
 void Http2ServerConnection::send_final_goaway() {
   if (goaway_ == Goaway::kFinalSent || closed_) return;
-  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
-                        nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
-                        nullptr, 0);
+  int rv = nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                                 nghttp2_session_get_last_proc_stream_id(session_),
+                                 NGHTTP2_NO_ERROR, nullptr, 0);
+  if (!checked(rv, "nghttp2_submit_goaway")) {
+    close();
+    return;
+  }
   goaway_ = Goaway::kFinalSent;
   // nghttp2 stops wanting to read/write once the streams are done: the write loop then closes.
   want_write();
@@ -296,15 +308,20 @@ void Http2ServerConnection::send_final_goaway() {
 void Http2ServerConnection::drain() {
   if (closed_) return;
   begin_graceful_goaway();
-  auto deadline = Clock::now() + options_.drain_timeout;
+  auto deadline = net::deadline_after(Clock::now(), options_.drain_timeout);
   force_close_at_ = force_close_at_ ? std::min(*force_close_at_, deadline) : deadline;
   timer_.cancel();
 }
 
 void Http2ServerConnection::fail(std::uint32_t error_code, std::string_view debug) {
-  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
-                        nghttp2_session_get_last_proc_stream_id(session_), error_code,
-                        reinterpret_cast<const std::uint8_t*>(debug.data()), debug.size());
+  if (closed_) return;
+  int rv = nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                                 nghttp2_session_get_last_proc_stream_id(session_), error_code,
+                                 reinterpret_cast<const std::uint8_t*>(debug.data()), debug.size());
+  if (!checked(rv, "nghttp2_submit_goaway")) {
+    close();
+    return;
+  }
   goaway_ = Goaway::kFinalSent;
   reading_done_ = true;  // the write loop flushes the GOAWAY, then closes
   want_write();
@@ -322,6 +339,15 @@ void Http2ServerConnection::close() {
   if (on_closed) on_closed(this);
 }
 
+bool Http2ServerConnection::checked(int rv, const char* call) {
+  if (rv == 0) return true;
+  TRIPLEX_LOG(LogLevel::kError, "HTTP/2 connection failing",
+              {{"peer", peer().remote.address().to_string()},
+               {"call", call},
+               {"error", nghttp2_strerror(rv)}});
+  return false;
+}
+
 Http2Stream* Http2ServerConnection::find_stream(std::int32_t id) {
   // nghttp2 already indexes its streams; the user data is our Http2Stream.
   return static_cast<Http2Stream*>(nghttp2_session_get_stream_user_data(session_, id));
@@ -330,7 +356,8 @@ Http2Stream* Http2ServerConnection::find_stream(std::int32_t id) {
 int Http2ServerConnection::on_begin_headers(const nghttp2_frame* frame) {
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   auto stream = std::make_shared<Http2Stream>(this, frame->hd.stream_id, stream_->executor());
-  nghttp2_session_set_stream_user_data(session_, frame->hd.stream_id, stream.get());
+  int rv = nghttp2_session_set_stream_user_data(session_, frame->hd.stream_id, stream.get());
+  if (!checked(rv, "nghttp2_session_set_stream_user_data")) return NGHTTP2_ERR_CALLBACK_FAILURE;
   streams_.emplace(frame->hd.stream_id, std::move(stream));
   return 0;
 }
@@ -375,7 +402,7 @@ int Http2ServerConnection::on_frame_recv(const nghttp2_frame* frame) {
           head.status = 431;
           s->respond(std::move(head));
         } else {
-          handler_(s->shared_from_this());
+          run_handler(handler_, s->shared_from_this());
         }
         return 0;
       }
@@ -422,8 +449,8 @@ int Http2ServerConnection::on_data_chunk(std::int32_t stream_id, const std::uint
   Http2Stream* s = find_stream(stream_id);
   if (s == nullptr || s->is_reset()) {
     // Nobody will read it: return the connection-level credit now.
-    nghttp2_session_consume_connection(session_, length);
-    return 0;
+    int rv = nghttp2_session_consume_connection(session_, length);
+    return checked(rv, "nghttp2_session_consume_connection") ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
   }
   s->on_data(data, length);
   return 0;
@@ -443,8 +470,8 @@ int Http2ServerConnection::on_stream_close(std::int32_t stream_id, std::uint32_t
 int Http2ServerConnection::on_frame_send(const nghttp2_frame* frame) {
   if (frame->hd.type == NGHTTP2_GOAWAY && goaway_ == Goaway::kNoticeSent &&
       frame->goaway.last_stream_id == (1u << 31) - 1) {
-    nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, kGoawayPingData);
-    return 0;
+    int rv = nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, kGoawayPingData);
+    return checked(rv, "nghttp2_submit_ping") ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
   }
   if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
   // gRPC resets ping strikes whenever it sends headers or data.
@@ -455,7 +482,9 @@ int Http2ServerConnection::on_frame_send(const nghttp2_frame* frame) {
   if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
     Http2Stream* s = find_stream(frame->hd.stream_id);
     if (s != nullptr && !s->request_ended()) {
-      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_NO_ERROR);
+      int rv = nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                                         NGHTTP2_NO_ERROR);
+      if (!checked(rv, "nghttp2_submit_rst_stream")) return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
   }
   return 0;

@@ -42,6 +42,8 @@ class Http2ServerConnection final : public ServerConnection,
   const net::PeerInfo& peer() const { return stream_->peer(); }
   const ConnectionOptions& options() const { return options_; }
   void want_write() { write_event_.notify(); }
+  // Ends the connection with GOAWAY(error_code) once it is flushed.
+  void fail(std::uint32_t error_code, std::string_view debug);
 
   // nghttp2 callbacks (called through tiny free functions).
   int on_begin_headers(const nghttp2_frame* frame);
@@ -62,8 +64,9 @@ class Http2ServerConnection final : public ServerConnection,
   void on_ping(const nghttp2_frame* frame);
   void begin_graceful_goaway();
   void send_final_goaway();
-  void fail(std::uint32_t error_code, std::string_view debug);
   void close();
+  // Logs a failed nghttp2 call of ours; true when it succeeded.
+  bool checked(int rv, const char* call);
   Clock::time_point next_timer_deadline() const;
 
   std::unique_ptr<net::ByteStream> stream_;

@@ -1,10 +1,12 @@
 #include "src/http/h2/http2_stream.h"
 
+#include <asio/post.hpp>
 #include <cstring>
 #include <vector>
 
 #include "src/http/h2/http2_errors.h"
 #include "src/http/h2/http2_server_connection.h"
+#include "src/log/log.h"
 
 namespace triplex::http {
 namespace {
@@ -47,7 +49,11 @@ asio::awaitable<bool> Http2Stream::read(std::string& out) {
         inbound_.clear();
       }
       if (connection_) {
-        nghttp2_session_consume(connection_->session(), id_, n);
+        int rv = nghttp2_session_consume(connection_->session(), id_, n);
+        if (rv != 0) {
+          fail_locally("nghttp2_session_consume", rv);
+          throw ExchangeReset(reset_);
+        }
         connection_->want_write();
       }
       co_return true;
@@ -70,8 +76,12 @@ void Http2Stream::submit_head(const ResponseHead& head, bool with_body) {
   nghttp2_data_provider provider{};
   provider.source.ptr = this;
   provider.read_callback = read_outbound_cb;
-  nghttp2_submit_response(connection_->session(), id_, nva.data(), nva.size(),
-                          with_body ? &provider : nullptr);
+  int rv = nghttp2_submit_response(connection_->session(), id_, nva.data(), nva.size(),
+                                   with_body ? &provider : nullptr);
+  if (rv != 0) {
+    fail_locally("nghttp2_submit_response", rv);
+    return;
+  }
   connection_->want_write();
 }
 
@@ -88,8 +98,7 @@ void Http2Stream::queue(std::string data) {
   if (data.empty()) return;
   queued_ += data.size();
   outbound_.push_back(std::move(data));
-  nghttp2_session_resume_data(connection_->session(), id_);
-  connection_->want_write();
+  resume();
 }
 
 asio::awaitable<void> Http2Stream::write(std::string data) {
@@ -107,15 +116,48 @@ void Http2Stream::finish(Headers trailers) {
   if (!head_sent_) send_head({});
   finished_ = true;
   trailers_ = std::move(trailers);
-  nghttp2_session_resume_data(connection_->session(), id_);
+  resume();
+}
+
+void Http2Stream::resume() {
+  // INVALID_ARGUMENT: the data was not deferred (nghttp2 is sending it), which is fine.
+  int rv = nghttp2_session_resume_data(connection_->session(), id_);
+  if (rv != 0 && rv != NGHTTP2_ERR_INVALID_ARGUMENT) {
+    fail_locally("nghttp2_session_resume_data", rv);
+    return;
+  }
   connection_->want_write();
+}
+
+void Http2Stream::fail_locally(const char* call, int rv) {
+  TRIPLEX_LOG(LogLevel::kError, "HTTP/2 stream failed",
+              {{"stream", id_}, {"call", call}, {"error", nghttp2_strerror(rv)}});
+  ResetReason reason = ResetReason::kInternal;
+  if (connection_ && !closed_) {
+    int sent = nghttp2_submit_rst_stream(connection_->session(), NGHTTP2_FLAG_NONE, id_,
+                                         h2_error_code(reason));
+    // Without even a RST_STREAM the session is unusable: end it.
+    if (sent != 0) connection_->fail(NGHTTP2_INTERNAL_ERROR, "internal error");
+    connection_->want_write();
+  }
+  // Like a peer's reset, but the handler hears of it from a later turn: this
+  // runs inside its own send_head/read.
+  reset_ = reason;
+  readable_.notify();
+  drained_.notify();
+  if (on_reset) {
+    asio::post(executor_, [self = shared_from_this(), reason] {
+      if (self->on_reset) self->on_reset(reason);
+    });
+  }
 }
 
 void Http2Stream::reset(ResetReason reason) {
   if (is_reset() || closed_) return;
   if (connection_) {
-    nghttp2_submit_rst_stream(connection_->session(), NGHTTP2_FLAG_NONE, id_,
-                              h2_error_code(reason));
+    int rv = nghttp2_submit_rst_stream(connection_->session(), NGHTTP2_FLAG_NONE, id_,
+                                       h2_error_code(reason));
+    if (rv != 0) connection_->fail(NGHTTP2_INTERNAL_ERROR, "internal error");
     connection_->want_write();
   }
   reset_ = reason;  // our own reset: no on_reset callback
@@ -153,7 +195,13 @@ ssize_t Http2Stream::read_outbound(std::uint8_t* buf, std::size_t length,
       std::vector<nghttp2_nv> nva;
       for (const auto& h : trailers_) nva.push_back(make_nv(h.name, h.value));
       *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-      nghttp2_submit_trailer(connection_->session(), id_, nva.data(), nva.size());
+      int rv = nghttp2_submit_trailer(connection_->session(), id_, nva.data(), nva.size());
+      if (rv != 0) {
+        TRIPLEX_LOG(
+            LogLevel::kError, "HTTP/2 stream failed",
+            {{"stream", id_}, {"call", "nghttp2_submit_trailer"}, {"error", nghttp2_strerror(rv)}});
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // nghttp2 resets the stream
+      }
     }
     return static_cast<ssize_t>(copied);
   }

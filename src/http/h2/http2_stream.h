@@ -21,7 +21,7 @@ class Http2Stream final : public Exchange, public std::enable_shared_from_this<H
 
   const RequestHead& request() const override { return head_; }
   const net::PeerInfo& peer() const override;
-  ExchangeCapabilities capabilities() const override { return {true, true, "HTTP/2"}; }
+  ExchangeCapabilities capabilities() const override { return {true, HttpVersion::kHttp2}; }
   asio::any_io_executor executor() const override { return executor_; }
   asio::awaitable<bool> read(std::string& out) override;
   void send_head(ResponseHead head) override;
@@ -49,6 +49,9 @@ class Http2Stream final : public Exchange, public std::enable_shared_from_this<H
  private:
   void mark_reset(ResetReason reason);
   void submit_head(const ResponseHead& head, bool with_body);
+  void resume();
+  // An nghttp2 call failed for this stream: reset it (INTERNAL_ERROR) and log.
+  void fail_locally(const char* call, int rv);
 
   Http2ServerConnection* connection_;
   asio::any_io_executor executor_;

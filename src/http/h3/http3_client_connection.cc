@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "src/http/h3/http3_client_stream.h"
+#include "src/log/log.h"
 #include "src/net/quic/quic_endpoint.h"
 
 namespace triplex::http {
@@ -172,7 +173,13 @@ bool Http3ClientConnection::submit(const std::shared_ptr<Http3ClientStream>& str
   int rv = nghttp3_conn_submit_request(h3_, id, nva.data(), nva.size(),
                                        stream->has_body() ? &kBodyReader : nullptr, stream.get());
   if (rv != 0) {
-    ngtcp2_conn_shutdown_stream(quic_->native(), id, NGHTTP3_H3_INTERNAL_ERROR);
+    TRIPLEX_LOG(LogLevel::kError, "HTTP/3 request failed",
+                {{"call", "nghttp3_conn_submit_request"}, {"error", nghttp3_strerror(rv)}});
+    rv = ngtcp2_conn_shutdown_stream(quic_->native(), id, NGHTTP3_H3_INTERNAL_ERROR);
+    if (rv != 0) {
+      call_failed("ngtcp2_conn_shutdown_stream", ngtcp2_strerror(rv));
+      close_failed();
+    }
     stream->on_connection_lost();
     return true;
   }

@@ -50,7 +50,7 @@ class Http3ClientConnection final : public ClientConnection,
   asio::awaitable<bool> wait_connected() override;
   bool is_open() const override { return !closed_ && !goaway_; }
   std::size_t active_requests() const override { return streams_.size() + waiting_.size(); }
-  const char* version() const override { return "HTTP/3"; }
+  HttpVersion version() const override { return HttpVersion::kHttp3; }
   asio::any_io_executor executor() const override { return quic_->executor(); }
   bool handshake_completed() const { return quic_->handshake_completed(); }
   // The server took our 0-RTT data.

@@ -20,7 +20,12 @@ Http3ClientStream::Http3ClientStream(Http3ClientConnection* connection, RequestH
 
 void Http3ClientStream::resume() {
   if (connection_ == nullptr || id_ < 0) return;
-  nghttp3_conn_resume_stream(connection_->session(), id_);
+  int rv = nghttp3_conn_resume_stream(connection_->session(), id_);
+  if (rv != 0) {
+    connection_->call_failed("nghttp3_conn_resume_stream", nghttp3_strerror(rv));
+    connection_->close_failed();
+    return;
+  }
   connection_->want_write();
 }
 

@@ -29,7 +29,7 @@ class Http3ClientStream final : public ClientExchange,
   const Headers& trailers() const override { return trailers_; }
   void reset(ResetReason reason) override;
   bool is_reset() const override { return reset_ != ResetReason::kNone; }
-  ExchangeCapabilities capabilities() const override { return {true, true, "HTTP/3"}; }
+  ExchangeCapabilities capabilities() const override { return {true, HttpVersion::kHttp3}; }
   bool sent_as_early_data() const override { return early_data_; }
 
   // Called by the connection, from nghttp3 and ngtcp2 callbacks.

@@ -6,6 +6,8 @@
 #include <chrono>
 
 #include "src/http/h3/http3_stream.h"
+#include "src/log/log.h"
+#include "src/net/deadline.h"
 #include "src/net/tls_context.h"
 
 namespace triplex::http {
@@ -141,7 +143,11 @@ Http3Stream* Http3ServerConnection::find_stream(std::int64_t id) {
 int Http3ServerConnection::on_begin_headers(std::int64_t id) {
   if (!is_client_bidi(id) || find_stream(id) != nullptr) return 0;
   auto stream = std::make_shared<Http3Stream>(this, id, quic_->executor());
-  nghttp3_conn_set_stream_user_data(h3_, id, stream.get());
+  int rv = nghttp3_conn_set_stream_user_data(h3_, id, stream.get());
+  if (rv != 0) {
+    call_failed("nghttp3_conn_set_stream_user_data", nghttp3_strerror(rv));
+    return NGHTTP3_ERR_CALLBACK_FAILURE;
+  }
   streams_.emplace(id, std::move(stream));
   if (streams_.size() == 1) update_keepalive();
   return 0;
@@ -199,7 +205,7 @@ int Http3ServerConnection::on_end_headers(std::int64_t id, bool fin) {
     head.status = 431;
     s->respond(std::move(head));
   } else {
-    handler_(s->shared_from_this());
+    run_handler(handler_, s->shared_from_this());
   }
   return 0;
 }
@@ -296,8 +302,18 @@ void Http3ServerConnection::on_stream_fin_written(std::int64_t id) {
     if (!self || self->closed_) return;
     Http3Stream* s = self->find_stream(id);
     if (s == nullptr || s->request_ended()) return;
-    ngtcp2_conn_shutdown_stream_read(self->quic_->native(), id, NGHTTP3_H3_NO_ERROR);
-    nghttp3_conn_shutdown_stream_read(self->h3_, id);
+    int rv = ngtcp2_conn_shutdown_stream_read(self->quic_->native(), id, NGHTTP3_H3_NO_ERROR);
+    if (rv != 0) {
+      self->call_failed("ngtcp2_conn_shutdown_stream_read", ngtcp2_strerror(rv));
+      self->close_failed();
+      return;
+    }
+    rv = nghttp3_conn_shutdown_stream_read(self->h3_, id);
+    if (rv != 0) {
+      self->call_failed("nghttp3_conn_shutdown_stream_read", nghttp3_strerror(rv));
+      self->close_failed();
+      return;
+    }
     self->want_write();
   });
 }
@@ -324,7 +340,12 @@ void Http3ServerConnection::drain() {
   if (drain_ == Drain::kNone) {
     // Phase one: GOAWAY with the largest stream ID, so requests already on
     // the wire are still served; the real GOAWAY follows after a few RTTs.
-    nghttp3_conn_submit_shutdown_notice(h3_);
+    int rv = nghttp3_conn_submit_shutdown_notice(h3_);
+    if (rv != 0) {
+      call_failed("nghttp3_conn_submit_shutdown_notice", nghttp3_strerror(rv));
+      close_failed();
+      return;
+    }
     drain_ = Drain::kNoticeSent;
     want_write();
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(2 * quic_->pto());
@@ -335,7 +356,8 @@ void Http3ServerConnection::drain() {
     });
   }
   if (options_.drain_timeout == kNever) return;
-  force_close_timer_.expires_after(options_.drain_timeout);
+  force_close_timer_.expires_at(
+      net::deadline_after(asio::steady_timer::clock_type::now(), options_.drain_timeout));
   force_close_timer_.async_wait([weak = weak_from_this()](const asio::error_code& ec) {
     if (auto conn = weak.lock(); conn && !ec && !conn->closed_) {
       conn->quic_->close(NGHTTP3_H3_NO_ERROR);
@@ -345,7 +367,12 @@ void Http3ServerConnection::drain() {
 
 void Http3ServerConnection::begin_shutdown() {
   if (closed_ || drain_ != Drain::kNoticeSent) return;
-  nghttp3_conn_shutdown(h3_);
+  int rv = nghttp3_conn_shutdown(h3_);
+  if (rv != 0) {
+    call_failed("nghttp3_conn_shutdown", nghttp3_strerror(rv));
+    close_failed();
+    return;
+  }
   drain_ = Drain::kShutdown;
   want_write();
   maybe_close_drained();

@@ -18,12 +18,10 @@ struct Http3SessionCallbacks {
     return 0;
   }
   static int stop_sending(nghttp3_conn*, std::int64_t id, std::uint64_t code, void* ud, void*) {
-    self(ud)->send_stop_sending(id, code);
-    return 0;
+    return self(ud)->send_stop_sending(id, code) ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
   }
   static int reset_stream(nghttp3_conn*, std::int64_t id, std::uint64_t code, void* ud, void*) {
-    self(ud)->send_reset(id, code);
-    return 0;
+    return self(ud)->send_reset(id, code) ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
   }
 };
 
@@ -70,29 +68,61 @@ bool Http3Session::fail(int liberr) {
   return false;
 }
 
+bool Http3Session::call_failed(const char* call, const char* error) {
+  auto remote = quic_->path().remote.to_endpoint();
+  TRIPLEX_LOG(LogLevel::kError, "HTTP/3 connection failing",
+              {{"peer", remote.address().to_string()},
+               {"port", remote.port()},
+               {"call", call},
+               {"error", error}});
+  quic_->set_application_error(NGHTTP3_H3_INTERNAL_ERROR);
+  return false;
+}
+
+void Http3Session::close_failed() {
+  if (!closed_) quic_->close(NGHTTP3_H3_INTERNAL_ERROR);
+}
+
 void Http3Session::consume(std::int64_t id, std::size_t size) {
   if (closed_ || size == 0) return;
-  ngtcp2_conn_extend_max_stream_offset(quic_->native(), id, size);
+  int rv = ngtcp2_conn_extend_max_stream_offset(quic_->native(), id, size);
+  if (rv != 0) {
+    call_failed("ngtcp2_conn_extend_max_stream_offset", ngtcp2_strerror(rv));
+    close_failed();
+    return;
+  }
   ngtcp2_conn_extend_max_offset(quic_->native(), size);
   want_write();  // MAX_STREAM_DATA / MAX_DATA may be due
 }
 
 void Http3Session::reset_stream(std::int64_t id, std::uint64_t app_error_code) {
   if (closed_) return;
-  ngtcp2_conn_shutdown_stream(quic_->native(), id, app_error_code);
+  int rv = ngtcp2_conn_shutdown_stream(quic_->native(), id, app_error_code);
+  if (rv != 0) {
+    call_failed("ngtcp2_conn_shutdown_stream", ngtcp2_strerror(rv));
+    close_failed();
+    return;
+  }
   if (h3_ != nullptr) {
-    nghttp3_conn_shutdown_stream_read(h3_, id);
+    rv = nghttp3_conn_shutdown_stream_read(h3_, id);
+    if (rv != 0) {
+      call_failed("nghttp3_conn_shutdown_stream_read", nghttp3_strerror(rv));
+      close_failed();
+      return;
+    }
     nghttp3_conn_shutdown_stream_write(h3_, id);
   }
   want_write();
 }
 
-void Http3Session::send_stop_sending(std::int64_t id, std::uint64_t app_error_code) {
-  ngtcp2_conn_shutdown_stream_read(quic_->native(), id, app_error_code);
+bool Http3Session::send_stop_sending(std::int64_t id, std::uint64_t app_error_code) {
+  int rv = ngtcp2_conn_shutdown_stream_read(quic_->native(), id, app_error_code);
+  return rv == 0 || call_failed("ngtcp2_conn_shutdown_stream_read", ngtcp2_strerror(rv));
 }
 
-void Http3Session::send_reset(std::int64_t id, std::uint64_t app_error_code) {
-  ngtcp2_conn_shutdown_stream_write(quic_->native(), id, app_error_code);
+bool Http3Session::send_reset(std::int64_t id, std::uint64_t app_error_code) {
+  int rv = ngtcp2_conn_shutdown_stream_write(quic_->native(), id, app_error_code);
+  return rv == 0 || call_failed("ngtcp2_conn_shutdown_stream_write", ngtcp2_strerror(rv));
 }
 
 bool Http3Session::on_stream_data(std::int64_t id, const std::uint8_t* data, std::size_t size,
@@ -104,7 +134,9 @@ bool Http3Session::on_stream_data(std::int64_t id, const std::uint8_t* data, std
   nghttp3_ssize consumed = nghttp3_conn_read_stream(h3_, id, data, size, fin);
   if (consumed < 0) return fail(static_cast<int>(consumed));
   // Framing and QPACK bytes are done with; body bytes wait for the application.
-  ngtcp2_conn_extend_max_stream_offset(quic_->native(), id, static_cast<std::uint64_t>(consumed));
+  int rv = ngtcp2_conn_extend_max_stream_offset(quic_->native(), id,
+                                                static_cast<std::uint64_t>(consumed));
+  if (rv != 0) return call_failed("ngtcp2_conn_extend_max_stream_offset", ngtcp2_strerror(rv));
   ngtcp2_conn_extend_max_offset(quic_->native(), static_cast<std::uint64_t>(consumed));
   return true;
 }

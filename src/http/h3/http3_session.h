@@ -26,6 +26,12 @@ class Http3Session : public net::quic::QuicApplication {
   void consume(std::int64_t id, std::size_t size);
   // RESET_STREAM and STOP_SENDING with `app_error_code`.
   void reset_stream(std::int64_t id, std::uint64_t app_error_code);
+  // A call of ours into ngtcp2/nghttp3 failed (`error` is its strerror):
+  // logged, and the connection closes with H3_INTERNAL_ERROR. Returns false.
+  // Inside ngtcp2's callbacks the caller then returns its failure; outside
+  // them it calls close_failed() to send the CONNECTION_CLOSE.
+  bool call_failed(const char* call, const char* error);
+  void close_failed();
 
   // net::quic::QuicApplication: the plumbing between QUIC and nghttp3.
   bool on_stream_data(std::int64_t id, const std::uint8_t* data, std::size_t size,
@@ -61,8 +67,8 @@ class Http3Session : public net::quic::QuicApplication {
   // A stream nghttp3 never saw a byte of closed.
   virtual void on_unknown_stream_closed(std::int64_t) {}
   // nghttp3 stopped reading / writing stream `id` (we asked it to).
-  void send_stop_sending(std::int64_t id, std::uint64_t app_error_code);
-  void send_reset(std::int64_t id, std::uint64_t app_error_code);
+  bool send_stop_sending(std::int64_t id, std::uint64_t app_error_code);
+  bool send_reset(std::int64_t id, std::uint64_t app_error_code);
 
   std::shared_ptr<net::quic::QuicConnection> quic_;
   nghttp3_conn* h3_ = nullptr;

@@ -1,9 +1,11 @@
 #include "src/http/h3/http3_stream.h"
 
+#include <asio/post.hpp>
 #include <vector>
 
 #include "src/http/h3/http3_errors.h"
 #include "src/http/h3/http3_server_connection.h"
+#include "src/log/log.h"
 
 namespace triplex::http {
 namespace {
@@ -77,8 +79,12 @@ void Http3Stream::submit_head(const ResponseHead& head, bool with_body) {
   for (const auto& h : head.headers) nva.push_back(make_nv(h.name, h.value));
   for (const auto& h : extra_response_headers) nva.push_back(make_nv(h.name, h.value));
   // nghttp3 copies the fields; the body is read through kBodyReader.
-  nghttp3_conn_submit_response(connection_->session(), id_, nva.data(), nva.size(),
-                               with_body ? &kBodyReader : nullptr);
+  int rv = nghttp3_conn_submit_response(connection_->session(), id_, nva.data(), nva.size(),
+                                        with_body ? &kBodyReader : nullptr);
+  if (rv != 0) {
+    fail_locally("nghttp3_conn_submit_response", rv);
+    return;
+  }
   connection_->want_write();
 }
 
@@ -91,7 +97,11 @@ void Http3Stream::respond(ResponseHead head) {
 
 void Http3Stream::resume() {
   if (connection_ == nullptr) return;
-  nghttp3_conn_resume_stream(connection_->session(), id_);
+  int rv = nghttp3_conn_resume_stream(connection_->session(), id_);
+  if (rv != 0) {
+    fail_locally("nghttp3_conn_resume_stream", rv);
+    return;
+  }
   connection_->want_write();
 }
 
@@ -139,9 +149,30 @@ nghttp3_ssize Http3Stream::read_outbound(nghttp3_vec* vec, std::size_t capacity,
     nva.reserve(trailers_.size());
     for (const auto& h : trailers_) nva.push_back(make_nv(h.name, h.value));
     *flags |= NGHTTP3_DATA_FLAG_NO_END_STREAM;
-    nghttp3_conn_submit_trailers(connection_->session(), id_, nva.data(), nva.size());
+    int rv = nghttp3_conn_submit_trailers(connection_->session(), id_, nva.data(), nva.size());
+    if (rv != 0) {
+      connection_->call_failed("nghttp3_conn_submit_trailers", nghttp3_strerror(rv));
+      return NGHTTP3_ERR_CALLBACK_FAILURE;
+    }
   }
   return n;
+}
+
+void Http3Stream::fail_locally(const char* call, int rv) {
+  TRIPLEX_LOG(LogLevel::kError, "HTTP/3 stream failed",
+              {{"stream", id_}, {"call", call}, {"error", nghttp3_strerror(rv)}});
+  ResetReason reason = ResetReason::kInternal;
+  if (connection_ && !closed_) connection_->reset_stream(id_, h3_error_code(reason));
+  // Like a peer's reset, but the handler hears of it from a later turn: this
+  // runs inside its own send_head/write.
+  reset_ = reason;
+  readable_.notify();
+  drained_.notify();
+  if (on_reset) {
+    asio::post(executor_, [self = shared_from_this(), reason] {
+      if (self->on_reset) self->on_reset(reason);
+    });
+  }
 }
 
 void Http3Stream::on_acked(std::uint64_t size) {

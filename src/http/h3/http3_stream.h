@@ -28,7 +28,7 @@ class Http3Stream final : public Exchange, public std::enable_shared_from_this<H
 
   const RequestHead& request() const override { return head_; }
   const net::PeerInfo& peer() const override;
-  ExchangeCapabilities capabilities() const override { return {true, true, "HTTP/3"}; }
+  ExchangeCapabilities capabilities() const override { return {true, HttpVersion::kHttp3}; }
   asio::any_io_executor executor() const override { return executor_; }
   asio::awaitable<bool> read(std::string& out) override;
   void send_head(ResponseHead head) override;
@@ -68,6 +68,8 @@ class Http3Stream final : public Exchange, public std::enable_shared_from_this<H
 
  private:
   void mark_reset(ResetReason reason);
+  // An nghttp3 call failed for this stream: reset it (H3_INTERNAL_ERROR) and log.
+  void fail_locally(const char* call, int rv);
   void submit_head(const ResponseHead& head, bool with_body);
   // New body bytes or the end of the body: nghttp3 asks for them again.
   void resume();

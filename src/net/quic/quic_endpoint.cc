@@ -4,7 +4,6 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/v6_only.hpp>
 #include <asio/post.hpp>
@@ -13,6 +12,7 @@
 #include <optional>
 
 #include "src/net/quic/quic_connection.h"
+#include "src/net/spawn.h"
 
 namespace triplex::net::quic {
 namespace {
@@ -89,7 +89,7 @@ void QuicEndpoint::open_client(const asio::ip::udp::endpoint& remote) {
 }
 
 void QuicEndpoint::start() {
-  asio::co_spawn(socket_.get_executor(), receive_loop(), asio::detached);
+  asio::co_spawn(socket_.get_executor(), receive_loop(), log_on_exception("QUIC receive"));
 }
 
 void QuicEndpoint::shutdown() {

@@ -120,7 +120,7 @@ void require_full_duplex(const CaseEnv& env) {
 
 // The call really went over the HTTP version asked for (not a fallback).
 void check_http_version(const CaseEnv& env, const ClientCall& call, const std::string& what) {
-  std::string_view used = call.http_version();
+  std::string_view used = http_version_name(call.http_version());
   check(used == env.caps().http_name(),
         what + ": went over " + std::string(used) + ", not " + env.caps().http_name());
 }

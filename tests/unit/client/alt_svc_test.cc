@@ -1,9 +1,9 @@
 // Alt-Svc parsing (RFC 7838): which HTTP/3 alternative a client may use.
-#include "src/rpc/alt_svc.h"
+#include "src/http/alt_svc.h"
 
 #include <gtest/gtest.h>
 
-namespace triplex::rpc {
+namespace triplex::http {
 namespace {
 
 TEST(AltSvcTest, SamePortOnTheSameHost) {
@@ -42,4 +42,4 @@ TEST(AltSvcTest, MalformedOffersAreIgnored) {
 }
 
 }  // namespace
-}  // namespace triplex::rpc
+}  // namespace triplex::http

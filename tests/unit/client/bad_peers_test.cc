@@ -37,6 +37,7 @@
 #include "grpc/testing/messages.pb.h"
 #include "tests/support/background_server.h"
 #include "tests/support/scripted_server.h"
+#include "tests/unit/client/variant.h"
 #include "triplex/client.h"
 #include "triplex/server.h"
 
@@ -71,12 +72,6 @@ void expect_deadline_exceeded(const Outcome& outcome) {
   EXPECT_GE(outcome.elapsed, kShortDeadline);
   EXPECT_LT(outcome.elapsed, kShortDeadline + 1s);
 }
-
-struct Variant {
-  RpcProtocol protocol;
-  HttpVersion version;
-  const char* name;
-};
 
 std::string envelope(const std::string& payload) {
   std::string frame(5, '\0');

@@ -15,6 +15,7 @@
 #include "grpc/testing/test.triplex.h"
 #include "src/interop/test_service.h"
 #include "tests/support/background_server.h"
+#include "tests/unit/client/variant.h"
 #include "triplex/server.h"
 
 namespace triplex::testing {
@@ -57,12 +58,6 @@ TEST(GeneratedMethods, CarryKindAndSideEffects) {
   EXPECT_EQ(TestService::Methods::StreamingInputCall().kind, RpcKind::kClientStreaming);
   EXPECT_EQ(TestService::Methods::UnaryCall().path, "/grpc.testing.TestService/UnaryCall");
 }
-
-struct Variant {
-  RpcProtocol protocol;
-  HttpVersion version;
-  const char* name;
-};
 
 class StubTest : public ::testing::TestWithParam<Variant> {
  protected:
@@ -130,7 +125,6 @@ TEST_P(StubTest, ClientStreaming) {
 }
 
 TEST_P(StubTest, BidiWithoutExplicitHalfClose) {
-  if (GetParam().version == HttpVersion::kHttp1) GTEST_SKIP() << "HTTP/1.1 is half-duplex";
   auto stub = client();
   std::vector<std::size_t> sizes;
   auto task = [&]() -> asio::awaitable<Status> {

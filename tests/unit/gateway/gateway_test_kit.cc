@@ -37,7 +37,7 @@ TestUpstream::TestUpstream(std::string name, bool tls)
       health_(std::make_shared<HealthService>()),
       server_(upstream_options(tls)) {
   server_.add_service(health_);
-  server_.set_fallback_handler([this](ServerContext& context) { return handle(context); });
+  server_.set_fallback_handler([this](ProxyContext& context) { return handle(context); });
   server_.start();
   thread_ = std::thread([this] { server_.wait(); });
 }
@@ -47,7 +47,7 @@ TestUpstream::~TestUpstream() {
   thread_.join();
 }
 
-asio::awaitable<Status> TestUpstream::handle(ServerContext& context) {
+asio::awaitable<Status> TestUpstream::handle(ProxyContext& context) {
   ++calls;
   ++in_flight;
   struct Leave {
@@ -57,7 +57,7 @@ asio::awaitable<Status> TestUpstream::handle(ServerContext& context) {
   context.response_headers().add("x-upstream", name_);
   // How the call arrived here, for pass-through tests.
   context.response_headers().add("x-protocol", std::string(protocol_name(context.protocol())));
-  context.response_headers().add("x-codec", std::string(context.codec()));
+  context.response_headers().add("x-codec", std::string(codec_name(context.codec())));
   context.response_headers().add("x-encoding", std::string(context.request_encoding()));
   auto framing = context.framing_kind();
   context.response_headers().add(

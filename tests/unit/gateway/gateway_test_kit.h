@@ -45,7 +45,7 @@ class TestUpstream {
   std::atomic<int> in_flight{0};
 
  private:
-  asio::awaitable<Status> handle(ServerContext& context);
+  asio::awaitable<Status> handle(ProxyContext& context);
 
   std::string name_;
   std::shared_ptr<HealthService> health_;

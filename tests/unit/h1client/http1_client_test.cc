@@ -30,13 +30,12 @@ TEST_F(Http1ClientTest, Get) {
   TestServer server;
   auto conn = connect(io_, server.port());
   EXPECT_TRUE(run(io_, conn->wait_connected()));
-  EXPECT_STREQ(conn->version(), "HTTP/1.1");
+  EXPECT_EQ(conn->version(), HttpVersion::kHttp1);
   RequestHead head = request("GET", "/info?x=1", "example.test:8080");
   head.headers.add("x-custom", "v");
   auto exchange = conn->open(std::move(head), true);
   EXPECT_TRUE(exchange->capabilities().trailers);
-  EXPECT_FALSE(exchange->capabilities().full_duplex);
-  EXPECT_STREQ(exchange->capabilities().version, "HTTP/1.1");
+  EXPECT_EQ(exchange->capabilities().version, HttpVersion::kHttp1);
   EXPECT_EQ(conn->active_requests(), 1u);
   Reply reply = run(io_, complete(exchange));
   ASSERT_FALSE(reply.reset);

@@ -73,7 +73,8 @@ asio::awaitable<void> sleep_then_answer(Exchange& ex, Probe& probe, std::size_t 
 asio::awaitable<void> info(Exchange& ex) {
   const auto& r = ex.request();
   std::string text = r.method + "\n" + r.path + "\n" + r.scheme + "\n" + r.authority + "\n" +
-                     ex.capabilities().version + "\n" + ex.peer().alpn + "\n";
+                     std::string(http_version_name(ex.capabilities().version)) + "\n" +
+                     ex.peer().alpn + "\n";
   for (const auto& h : r.headers) text += h.name + "=" + h.value + "\n";
   if (!ex.peer().client_subject.empty()) text += "client=" + ex.peer().client_subject + "\n";
   ex.send_head(head_with(200, {}));

@@ -104,7 +104,7 @@ TEST_F(Http2ClientTest, GetsAResponseOverH2c) {
   TestServer server;
   auto c = connect(server.port());
   EXPECT_TRUE(run(io_, c->wait_connected()));
-  EXPECT_STREQ(c->version(), "HTTP/2");
+  EXPECT_EQ(c->version(), HttpVersion::kHttp2);
   EXPECT_FALSE(c->peer().tls);
   Reply reply = get(c, "/hello");
   EXPECT_EQ(reply.status, 200);

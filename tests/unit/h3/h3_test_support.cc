@@ -69,7 +69,8 @@ asio::awaitable<void> gate_read(Exchange& ex, Probe& probe) {
 asio::awaitable<void> info(Exchange& ex) {
   const auto& r = ex.request();
   std::string text = r.method + "\n" + r.path + "\n" + r.scheme + "\n" + r.authority + "\n" +
-                     ex.capabilities().version + "\n" + ex.peer().alpn + "\n";
+                     std::string(http_version_name(ex.capabilities().version)) + "\n" +
+                     ex.peer().alpn + "\n";
   for (const auto& h : r.headers) text += h.name + "=" + h.value + "\n";
   text += std::string("early=") + (ex.is_early_data() ? "1" : "0") + "\n";
   ex.send_head(head_with(200, {}));

@@ -23,7 +23,7 @@ class EarlyExchange final : public http::Exchange {
   }
   const http::RequestHead& request() const override { return head_; }
   const net::PeerInfo& peer() const override { return peer_; }
-  http::ExchangeCapabilities capabilities() const override { return {true, true, "test"}; }
+  http::ExchangeCapabilities capabilities() const override { return {true, HttpVersion::kHttp2}; }
   asio::any_io_executor executor() const override { return executor_; }
   asio::awaitable<bool> read(std::string& out) override {
     if (body_sent_) co_return false;

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string_view>
 
-namespace triplex::rpc {
+namespace triplex::http {
 
 struct AltSvcH3 {
   bool clear = false;  // "clear": forget every alternative
@@ -20,4 +20,4 @@ struct AltSvcH3 {
 // "clear"; nullopt when the field offers no usable HTTP/3 alternative.
 std::optional<AltSvcH3> parse_alt_svc_h3(std::string_view field, std::string_view host);
 
-}  // namespace triplex::rpc
+}  // namespace triplex::http

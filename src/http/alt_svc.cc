@@ -1,9 +1,9 @@
-#include "src/rpc/alt_svc.h"
+#include "src/http/alt_svc.h"
 
 #include <charconv>
 #include <string>
 
-namespace triplex::rpc {
+namespace triplex::http {
 namespace {
 
 std::string_view trim(std::string_view s) {
@@ -68,4 +68,4 @@ std::optional<AltSvcH3> parse_alt_svc_h3(std::string_view field, std::string_vie
   return std::nullopt;
 }
 
-}  // namespace triplex::rpc
+}  // namespace triplex::http
