@@ -9,7 +9,9 @@
 
 #include "src/http/h1/http1_server_connection.h"
 #include "src/http/h2/http2_server_connection.h"
+#include "src/http/h3/http3_listener.h"
 #include "src/net/spawn.h"
+#include "src/net/tcp_listener.h"
 
 namespace triplex::http {
 namespace {
@@ -33,18 +35,47 @@ asio::awaitable<std::optional<std::string>> read_preface(net::ByteStream& stream
 }  // namespace
 
 HttpServer::HttpServer(net::WorkerPool& pool, ConnectionOptions options, ExchangeHandler handler)
-    : pool_(pool), options_(options), handler_(std::move(handler)) {}
+    : pool_(pool), options_(options), handler_(std::move(handler)), tcp_handler_(handler_) {}
+
+// Connections may outlive the server by a moment (they hold the tracker):
+// the drained callback must not reach whoever owned the server.
+HttpServer::~HttpServer() { tracker_->when_drained(nullptr); }
+
+asio::ip::tcp::endpoint HttpServer::listen(const asio::ip::tcp::endpoint& endpoint,
+                                           std::shared_ptr<net::TlsContext> tls, bool http3) {
+  http3 = http3 && tls != nullptr;
+  // With port 0 the kernel picks a free TCP port; the same UDP port may be
+  // taken, so try a few picks before giving up.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      auto tcp = std::make_unique<net::TcpListener>(
+          pool_, endpoint, tls,
+          [this](std::unique_ptr<net::ByteStream> stream) { accept(std::move(stream)); });
+      auto local = tcp->local_endpoint();
+      if (http3) {
+        asio::ip::udp::endpoint udp(endpoint.address(), local.port());
+        http3_listeners_.push_back(
+            std::make_unique<Http3Listener>(pool_, udp, tls, options_, handler_, tracker_));
+      }
+      tcp_listeners_.push_back(std::move(tcp));
+      bound_.push_back(local);
+      return local;
+    } catch (const std::system_error&) {
+      if (endpoint.port() != 0 || attempt >= 5) throw;
+    }
+  }
+}
 
 void HttpServer::advertise_http3(std::uint16_t port) {
   std::string value = "h3=\":" + std::to_string(port) + "\"; ma=86400";
-  handler_ = [inner = std::move(handler_), value](std::shared_ptr<Exchange> exchange) {
+  tcp_handler_ = [inner = handler_, value](std::shared_ptr<Exchange> exchange) {
     exchange->extra_response_headers.add("alt-svc", value);
     inner(std::move(exchange));
   };
 }
 
 void HttpServer::accept(std::unique_ptr<net::ByteStream> stream) {
-  if (draining_) {
+  if (tracker_->draining()) {
     stream->close();
     return;
   }
@@ -79,42 +110,20 @@ void HttpServer::accept(std::unique_ptr<net::ByteStream> stream) {
 }
 
 void HttpServer::start_http2(std::unique_ptr<net::ByteStream> stream, std::string preread) {
-  track(Http2ServerConnection::start(std::move(stream), std::move(preread), options_, handler_));
+  tracker_->track(
+      Http2ServerConnection::start(std::move(stream), std::move(preread), options_, tcp_handler_));
 }
 
 void HttpServer::start_http1(std::unique_ptr<net::ByteStream> stream, std::string preread) {
   Http1Timeouts timeouts{options_.header_read_timeout, options_.body_idle_timeout};
-  track(Http1ServerConnection::start(std::move(stream), std::move(preread), options_, handler_,
-                                     timeouts));
-}
-
-void HttpServer::track(std::shared_ptr<ServerConnection> conn) {
-  if (!conn) return;
-  ++open_;
-  conn->on_closed = [this](ServerConnection* closed) {
-    std::lock_guard lock(mutex_);
-    for (auto it = connections_.begin(); it != connections_.end(); ++it) {
-      if (it->get() == closed) {
-        // Destroy after the callback returns: the connection is still on the stack.
-        asio::post(closed->executor(), [c = *it] {});
-        connections_.erase(it);
-        break;
-      }
-    }
-    --open_;
-  };
-  std::lock_guard lock(mutex_);
-  connections_.insert(conn);
-  if (draining_) conn->drain();
+  tracker_->track(Http1ServerConnection::start(std::move(stream), std::move(preread), options_,
+                                               tcp_handler_, timeouts));
 }
 
 void HttpServer::drain() {
-  draining_ = true;
-  std::lock_guard lock(mutex_);
-  for (const auto& conn : connections_) {
-    // Each connection is drained on its own worker.
-    asio::post(conn->executor(), [c = conn] { c->drain(); });
-  }
+  for (auto& listener : tcp_listeners_) listener->stop();
+  for (auto& listener : http3_listeners_) listener->stop();
+  tracker_->drain();
 }
 
 }  // namespace triplex::http

@@ -1,48 +1,74 @@
 #pragma once
-// The HTTP front end: takes connected byte streams from the TCP listeners,
-// picks the HTTP version (ALPN on TLS, the client preface on plaintext), runs
-// the matching connection, and drains them all on shutdown.
+// The HTTP front end of a server: it listens (TCP, and with HTTP/3 the UDP
+// port of the same number), picks the HTTP version of each TCP connection
+// (ALPN on TLS, the client preface on plaintext), runs the matching
+// connection, and tracks every connection of every version in one place so
+// that a drain knows when the last one has gone.
+//
+// Concurrency: listen() and advertise_http3() before serving; accept() on
+// the stream's worker; drain(), open_connections() and when_drained() from
+// any thread.
+#include <asio/ip/tcp.hpp>
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <unordered_set>
+#include <vector>
 
 #include "src/http/connection_options.h"
+#include "src/http/connection_tracker.h"
 #include "src/http/exchange.h"
-#include "src/http/server_connection.h"
 #include "src/net/byte_stream.h"
+#include "src/net/tls_context.h"
 #include "src/net/worker_pool.h"
 
+namespace triplex::net {
+class TcpListener;
+}
+
 namespace triplex::http {
+
+class Http3Listener;
 
 class HttpServer {
  public:
   HttpServer(net::WorkerPool& pool, ConnectionOptions options, ExchangeHandler handler);
+  ~HttpServer();
+
+  // Binds `endpoint` on every worker, with TLS when `tls` is set, and with
+  // `http3` (TLS only) the UDP port of the same number too. Port 0 picks a
+  // port free for both. Returns the bound address; throws std::system_error
+  // when it cannot be bound and std::runtime_error for a TLS setup failure.
+  asio::ip::tcp::endpoint listen(const asio::ip::tcp::endpoint& endpoint,
+                                 std::shared_ptr<net::TlsContext> tls, bool http3);
+  // The addresses bound so far, in the order listen() bound them.
+  const std::vector<asio::ip::tcp::endpoint>& local_endpoints() const { return bound_; }
 
   // Responses on TCP then say `alt-svc: h3=":PORT"`, so clients can move to
   // HTTP/3. Call before the first connection arrives.
   void advertise_http3(std::uint16_t port);
 
-  // Entry point for a listener (called on the stream's worker).
+  // Entry point for a TCP listener (called on the stream's worker).
   void accept(std::unique_ptr<net::ByteStream> stream);
-  // Graceful: every open connection gets a GOAWAY and closes once its streams end.
+  // Graceful: listeners stop, every open connection gets a GOAWAY and closes
+  // once its streams end.
   void drain();
-  std::size_t open_connections() const { return open_.load(); }
+  std::size_t open_connections() const { return tracker_->open(); }
+  // Called once, after drain(), when no connection is open any more.
+  void when_drained(std::function<void()> callback) { tracker_->when_drained(std::move(callback)); }
 
  private:
-  struct Tracked;
   void start_http2(std::unique_ptr<net::ByteStream> stream, std::string preread);
   void start_http1(std::unique_ptr<net::ByteStream> stream, std::string preread);
-  void track(std::shared_ptr<ServerConnection> conn);
 
   net::WorkerPool& pool_;
   ConnectionOptions options_;
-  ExchangeHandler handler_;  // the application's, wrapped with Alt-Svc when set
-  std::atomic<std::size_t> open_{0};
-  std::atomic<bool> draining_{false};
-  std::mutex mutex_;  // guards connections_ (touched once per connection open/close)
-  std::unordered_set<std::shared_ptr<ServerConnection>> connections_;
+  ExchangeHandler handler_;      // the application's
+  ExchangeHandler tcp_handler_;  // the same, with Alt-Svc when HTTP/3 is advertised
+  std::shared_ptr<ConnectionTracker> tracker_ = std::make_shared<ConnectionTracker>();
+  std::vector<asio::ip::tcp::endpoint> bound_;
+  // Last: listeners stop before the tracker and handlers they use go.
+  std::vector<std::unique_ptr<net::TcpListener>> tcp_listeners_;
+  std::vector<std::unique_ptr<Http3Listener>> http3_listeners_;
 };
 
 }  // namespace triplex::http

@@ -7,11 +7,9 @@
 #include <stdexcept>
 #include <thread>
 
-#include "src/http/h3/http3_listener.h"
 #include "src/http/http_server.h"
 #include "src/log/log.h"
 #include "src/net/deadline.h"
-#include "src/net/tcp_listener.h"
 #include "src/net/tls_context.h"
 #include "src/net/worker_pool.h"
 #include "src/rpc/call_dispatcher.h"
@@ -61,8 +59,6 @@ struct Server::Impl {
   std::shared_ptr<net::TlsContext> tls;
   std::unique_ptr<rpc::CallDispatcher> dispatcher;
   std::unique_ptr<http::HttpServer> http;
-  std::vector<std::unique_ptr<net::TcpListener>> listeners;
-  std::vector<std::unique_ptr<http::Http3Listener>> http3_listeners;  // UDP, same ports
   std::unique_ptr<asio::signal_set> signals;
   std::unique_ptr<asio::steady_timer> stop_timer;
   std::atomic<bool> shutting_down{false};
@@ -72,11 +68,9 @@ struct Server::Impl {
     if (shutting_down.exchange(true)) return;
     if (signals) signals->cancel();
     TRIPLEX_LOG(LogLevel::kInfo, "draining",
-                {{"open_connections", open_connections()},
+                {{"open_connections", http->open_connections()},
                  {"timeout_ms", options.connection.drain_timeout.count()}});
-    for (auto& l : listeners) l->stop();
     http->drain();
-    for (auto& l : http3_listeners) l->drain();
     // Handlers that never finish must not hold the process forever.
     stop_timer = std::make_unique<asio::steady_timer>(pool->context(0));
     stop_timer->expires_at(
@@ -85,27 +79,18 @@ struct Server::Impl {
     stop_timer->async_wait([this](const asio::error_code& ec) {
       if (ec) return;
       TRIPLEX_LOG(LogLevel::kWarn, "drain timed out; closing what is still open",
-                  {{"open_connections", open_connections()}});
+                  {{"open_connections", http->open_connections()}});
       pool->stop();
     });
-    poll_drained();
-  }
-
-  std::size_t open_connections() const {
-    std::size_t open = http->open_connections();
-    for (auto& l : http3_listeners) open += l->open_connections();
-    return open;
-  }
-
-  void poll_drained() {
-    if (open_connections() == 0) {
-      if (stop_timer) stop_timer->cancel();
-      TRIPLEX_LOG(LogLevel::kInfo, "drained; stopped");
-      pool->stop();
-      return;
-    }
-    auto t = std::make_shared<asio::steady_timer>(pool->context(0), std::chrono::milliseconds(20));
-    t->async_wait([this, t](const asio::error_code&) { poll_drained(); });
+    // From the worker of the last connection to close: back to worker 0,
+    // where the stop timer lives.
+    http->when_drained([this] {
+      asio::post(pool->context(0), [this] {
+        stop_timer->cancel();
+        TRIPLEX_LOG(LogLevel::kInfo, "drained; stopped");
+        pool->stop();
+      });
+    });
   }
 };
 
@@ -172,35 +157,15 @@ void Server::start() {
 
   bool http3 = impl.options.tls && impl.options.http3;
   for (const auto& address : impl.options.listen) {
-    auto endpoint = parse_endpoint(address);
-    // With port 0 the kernel picks a free TCP port; the same UDP port may be
-    // taken, so try a few picks before giving up.
-    for (int attempt = 0;; ++attempt) {
-      std::unique_ptr<net::TcpListener> tcp;
-      try {
-        tcp = std::make_unique<net::TcpListener>(
-            *impl.pool, endpoint, impl.tls,
-            [h = impl.http.get()](std::unique_ptr<net::ByteStream> s) { h->accept(std::move(s)); });
-        if (http3) {
-          asio::ip::udp::endpoint udp(endpoint.address(), tcp->local_endpoint().port());
-          impl.http3_listeners.push_back(std::make_unique<http::Http3Listener>(
-              *impl.pool, udp, impl.tls, impl.options.connection,
-              [d = impl.dispatcher.get()](std::shared_ptr<http::Exchange> ex) {
-                d->dispatch(ex);
-              }));
-        }
-      } catch (const std::system_error& e) {
-        if (endpoint.port() == 0 && attempt < 5) continue;
-        throw std::runtime_error("cannot listen on " + address + ": " + e.what());
-      }
-      impl.listeners.push_back(std::move(tcp));
-      break;
+    try {
+      impl.http->listen(parse_endpoint(address), impl.tls, http3);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot listen on " + address + ": " + e.what());
     }
   }
+  const auto& bound = impl.http->local_endpoints();
   // Alt-Svc names one port, so it is only right with a single listener.
-  if (http3 && impl.listeners.size() == 1) {
-    impl.http->advertise_http3(impl.listeners[0]->local_endpoint().port());
-  }
+  if (http3 && bound.size() == 1) impl.http->advertise_http3(bound[0].port());
   if (impl.options.handle_signals) {
     impl.signals = std::make_unique<asio::signal_set>(impl.pool->context(0), SIGINT, SIGTERM);
     impl.signals->async_wait([this](const asio::error_code& ec, int) {
@@ -208,8 +173,7 @@ void Server::start() {
     });
   }
   if (log::enabled(LogLevel::kInfo)) {
-    for (std::size_t i = 0; i < impl.listeners.size(); ++i) {
-      auto local = impl.listeners[i]->local_endpoint();
+    for (const auto& local : bound) {
       std::string address = local.address().is_v6() ? "[" + local.address().to_string() + "]"
                                                     : local.address().to_string();
       TRIPLEX_LOG(LogLevel::kInfo, "listening",
@@ -228,7 +192,7 @@ void Server::start() {
 }
 
 std::uint16_t Server::listening_port(std::size_t index) const {
-  return impl_->listeners.at(index)->local_endpoint().port();
+  return impl_->http->local_endpoints().at(index).port();
 }
 
 void Server::wait() {

@@ -21,42 +21,24 @@ std::chrono::milliseconds or_zero(Millis value) {
 struct Http3Listener::Shared {
   ConnectionOptions options;
   ExchangeHandler handler;
-  std::atomic<std::size_t> open{0};
-  std::atomic<bool> draining{false};
-  std::mutex mutex;  // guards connections (once per connection open/close)
-  std::unordered_set<std::shared_ptr<ServerConnection>> connections;
+  std::shared_ptr<ConnectionTracker> tracker;
 
   // On the accepting worker.
-  bool accept(const std::shared_ptr<net::quic::QuicConnection>& quic,
-              const std::shared_ptr<Shared>& self) {
-    if (draining) return false;
-    std::shared_ptr<ServerConnection> conn = Http3ServerConnection::start(quic, options, handler);
-    ++open;
-    conn->on_closed = [self](ServerConnection* closed) {
-      std::lock_guard lock(self->mutex);
-      for (auto it = self->connections.begin(); it != self->connections.end(); ++it) {
-        if (it->get() == closed) {
-          // Destroy after the callback returns: the connection is on the stack.
-          asio::post(closed->executor(), [c = *it] {});
-          self->connections.erase(it);
-          break;
-        }
-      }
-      --self->open;
-    };
-    std::lock_guard lock(mutex);
-    connections.insert(std::move(conn));
+  bool accept(const std::shared_ptr<net::quic::QuicConnection>& quic) {
+    if (tracker->draining()) return false;
+    tracker->track(Http3ServerConnection::start(quic, options, handler));
     return true;
   }
 };
 
 Http3Listener::Http3Listener(net::WorkerPool& pool, const asio::ip::udp::endpoint& endpoint,
                              std::shared_ptr<net::TlsContext> tls, const ConnectionOptions& options,
-                             ExchangeHandler handler)
+                             ExchangeHandler handler, std::shared_ptr<ConnectionTracker> tracker)
     : pool_(pool), shared_(std::make_shared<Shared>()) {
   if (!tls) throw std::runtime_error("HTTP/3 needs TLS");
   shared_->options = options;
   shared_->handler = std::move(handler);
+  shared_->tracker = tracker ? std::move(tracker) : std::make_shared<ConnectionTracker>();
 
   auto config = std::make_shared<net::quic::QuicEndpoint::Config>();
   config->tls = std::make_shared<net::quic::QuicTlsContext>(tls->credentials());
@@ -82,7 +64,7 @@ Http3Listener::Http3Listener(net::WorkerPool& pool, const asio::ip::udp::endpoin
   limits.retry_threshold = options.quic_retry_threshold;
 
   auto accept = [shared = shared_](const std::shared_ptr<net::quic::QuicConnection>& quic) {
-    return shared->accept(quic, shared);
+    return shared->accept(quic);
   };
   auto bind_to = endpoint;
   for (std::size_t i = 0; i < pool.size(); ++i) {
@@ -120,16 +102,11 @@ void Http3Listener::stop() {
 }
 
 void Http3Listener::drain() {
-  shared_->draining = true;
   stop();
-  std::lock_guard lock(shared_->mutex);
-  for (const auto& conn : shared_->connections) {
-    // Each connection is drained on its own worker.
-    asio::post(conn->executor(), [c = conn] { c->drain(); });
-  }
+  shared_->tracker->drain();
 }
 
-std::size_t Http3Listener::open_connections() const { return shared_->open.load(); }
+std::size_t Http3Listener::open_connections() const { return shared_->tracker->open(); }
 
 std::uint64_t Http3Listener::retries_sent() const {
   std::uint64_t total = 0;

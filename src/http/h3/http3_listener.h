@@ -1,8 +1,8 @@
 #pragma once
 // HTTP/3 for a server: a QUIC endpoint on every worker, bound with
-// SO_REUSEPORT to the UDP port of the same number as the TCP listener's, an
-// Http3ServerConnection for each QUIC connection, connection tracking and a
-// graceful drain -- what TcpListener and HttpServer together do for TCP.
+// SO_REUSEPORT to the UDP port of the same number as the TCP listener's, and
+// an Http3ServerConnection for each QUIC connection, tracked with the
+// server's TCP connections (HttpServer::listen makes one) or on its own.
 //
 // Concurrency: construct and destroy on one thread; stop(), drain() and
 // open_connections() are thread-safe. Each connection lives on the worker
@@ -13,6 +13,7 @@
 #include <asio/ip/udp.hpp>
 
 #include "src/http/connection_options.h"
+#include "src/http/connection_tracker.h"
 #include "src/http/exchange.h"
 #include "src/net/tls_context.h"
 #include "src/net/worker_pool.h"
@@ -28,10 +29,11 @@ class Http3Listener {
   // Binds `endpoint` on every worker (port 0 picks a free port, then shared).
   // QUIC always uses TLS: `tls` gives the certificate and key. Throws
   // std::system_error when the port cannot be bound and std::runtime_error
-  // when GnuTLS cannot load the certificate.
+  // when GnuTLS cannot load the certificate. Connections join `tracker`
+  // (a tracker of their own when null).
   Http3Listener(net::WorkerPool& pool, const asio::ip::udp::endpoint& endpoint,
                 std::shared_ptr<net::TlsContext> tls, const ConnectionOptions& options,
-                ExchangeHandler handler);
+                ExchangeHandler handler, std::shared_ptr<ConnectionTracker> tracker = nullptr);
   ~Http3Listener();
   Http3Listener(const Http3Listener&) = delete;
   Http3Listener& operator=(const Http3Listener&) = delete;
@@ -39,7 +41,8 @@ class Http3Listener {
   asio::ip::udp::endpoint local_endpoint() const { return local_; }
   // New connections are refused (CONNECTION_REFUSED); open ones go on.
   void stop();
-  // stop(), then GOAWAY on every connection; each closes once its streams end.
+  // stop(), then GOAWAY on every connection of its tracker; each closes
+  // once its streams end.
   void drain();
   std::size_t open_connections() const;
   // Retry packets sent so far (address validation), over all workers.
