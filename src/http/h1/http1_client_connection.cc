@@ -5,15 +5,13 @@
 #include <vector>
 
 #include "src/http/h1/http1_client_exchange.h"
+#include "src/http/h1/write_batch.h"
 #include "src/net/spawn.h"
 
 namespace triplex::http {
 namespace {
 
 constexpr std::size_t kReadBuffer = 32 * 1024;
-constexpr std::size_t kWriteBatch = 64 * 1024;
-constexpr std::size_t kMaxIovecs = 64;
-constexpr std::size_t kJoinLimit = 16 * 1024;
 
 }  // namespace
 
@@ -105,32 +103,15 @@ void Http1ClientConnection::enqueue(std::string bytes) {
 
 asio::awaitable<void> Http1ClientConnection::write_loop() {
   auto keep = shared_from_this();
-  std::vector<std::string> batch;
-  std::vector<asio::const_buffer> buffers;
+  WriteBatch batch;
   while (!closed_) {
     if (out_.empty()) {
       co_await write_event_.wait();
       continue;
     }
-    // Everything queued goes out in one gathered write (head + first chunk...).
-    // Small pieces are joined: TLS writes one record per buffer.
-    std::size_t bytes = 0;
-    while (!out_.empty() && batch.size() < kMaxIovecs && bytes < kWriteBatch) {
-      std::string& piece = out_.front();
-      bytes += piece.size();
-      if (!batch.empty() && batch.back().size() + piece.size() <= kJoinLimit) {
-        batch.back().append(piece);
-      } else {
-        batch.push_back(std::move(piece));
-      }
-      out_.pop_front();
-    }
-    buffers.clear();
-    for (const auto& b : batch) buffers.emplace_back(b.data(), b.size());
+    std::size_t bytes = batch.take(out_);
     handed_total_ += bytes;
-    std::span<const asio::const_buffer> view(buffers);
-    bool ok = co_await stream_->write(view);
-    batch.clear();
+    bool ok = co_await batch.write(*stream_);
     if (closed_) break;
     queued_ -= bytes;
     if (!ok) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "src/http/h1/http1_exchange.h"
+#include "src/http/h1/write_batch.h"
 #include "src/net/deadline.h"
 #include "src/net/spawn.h"
 
@@ -15,9 +16,6 @@ namespace {
 
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadBuffer = 32 * 1024;
-constexpr std::size_t kWriteBatch = 64 * 1024;
-constexpr std::size_t kMaxIovecs = 64;
-constexpr std::size_t kJoinLimit = 16 * 1024;
 // Unread request body beyond which the socket is left unread (backpressure).
 constexpr std::size_t kMaxBufferedBody = 256 * 1024;
 // Pipelined bytes held while a response is in progress.
@@ -218,8 +216,7 @@ void Http1ServerConnection::waiting_for_body() {
 
 asio::awaitable<void> Http1ServerConnection::write_loop() {
   auto keep = shared_from_this();
-  std::vector<std::string> batch;
-  std::vector<asio::const_buffer> buffers;
+  WriteBatch batch;
   while (!closed_ && !closing_) {
     if (out_.empty()) {
       if (response_done_) {
@@ -231,23 +228,8 @@ asio::awaitable<void> Http1ServerConnection::write_loop() {
       }
       continue;
     }
-    // Everything queued goes out in one gathered write (head + first chunk...).
-    // Small pieces are joined: TLS writes one record per buffer.
-    std::size_t bytes = 0;
-    while (!out_.empty() && batch.size() < kMaxIovecs && bytes < kWriteBatch) {
-      std::string& piece = out_.front();
-      bytes += piece.size();
-      if (!batch.empty() && batch.back().size() + piece.size() <= kJoinLimit) {
-        batch.back().append(piece);
-      } else {
-        batch.push_back(std::move(piece));
-      }
-      out_.pop_front();
-    }
-    buffers.clear();
-    for (const auto& b : batch) buffers.emplace_back(b.data(), b.size());
-    bool ok = co_await stream_->write(buffers);
-    batch.clear();
+    std::size_t bytes = batch.take(out_);
+    bool ok = co_await batch.write(*stream_);
     if (closed_) break;
     if (!ok) {
       close();

@@ -385,28 +385,16 @@ void QuicConnection::write_packets() {
   std::size_t max_batch = endpoint_->max_segments(max_size);
   std::size_t quantum = std::max<std::size_t>(1, ngtcp2_conn_get_send_quantum(conn_) / max_size);
   std::size_t max_packets = std::min(kMaxPacketsPerPass, std::max(quantum, max_batch));
-  if (send_buffer_.size() < max_size * max_batch) send_buffer_.resize(max_size * max_batch);
-  PathStorage batch_path;
-  std::uint8_t batch_ecn = 0;
-  std::size_t batch_bytes = 0;
-  std::size_t batch_packets = 0;
-  std::size_t segment = 0;
-  // Sends the gathered packets; false when the socket is full.
-  auto flush = [&]() {
-    if (batch_bytes == 0) return true;
-    ngtcp2_path view = batch_path.view();
-    bool sent = send(view, batch_ecn, send_buffer_.data(), batch_bytes, segment);
-    batch_bytes = 0;
-    batch_packets = 0;
-    return sent;
-  };
+  batch_.reserve(max_size, max_batch);
+  auto send_batch = [this](const ngtcp2_path& path, std::uint8_t ecn, const std::uint8_t* data,
+                           std::size_t size,
+                           std::size_t segment) { return send(path, ecn, data, size, segment); };
   ngtcp2_path_storage ps;
   ngtcp2_path_storage_zero(&ps);
   ngtcp2_pkt_info info{};
   ngtcp2_tstamp ts = now_ts();
   std::size_t packets = 0;
-  bool more = true;
-  while (more) {
+  for (;;) {
     std::int64_t stream_id = -1;
     bool fin = false;
     std::array<ngtcp2_vec, kMaxVectors> vec{};
@@ -421,7 +409,7 @@ void QuicConnection::write_packets() {
     std::uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
     if (fin) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
     ngtcp2_ssize accepted = -1;
-    std::uint8_t* out = send_buffer_.data() + batch_bytes;
+    std::uint8_t* out = batch_.next();
     ngtcp2_ssize n =
         ngtcp2_conn_writev_stream(conn_, &ps.path, &info, out, max_size, &accepted, flags,
                                   stream_id, vec.data(), static_cast<std::size_t>(count), ts);
@@ -441,7 +429,7 @@ void QuicConnection::write_packets() {
           }
           continue;
         default:
-          flush();
+          batch_.flush(send_batch);
           handle_error(static_cast<int>(n));
           return;
       }
@@ -452,33 +440,14 @@ void QuicConnection::write_packets() {
       return;
     }
     if (n == 0) break;  // nothing more, or congestion-limited
-    std::size_t size = static_cast<std::size_t>(n);
-    ngtcp2_path batch_view = batch_path.view();
-    if (batch_bytes > 0 &&
-        (!ngtcp2_path_eq(&ps.path, &batch_view) || info.ecn != batch_ecn || size > segment)) {
-      // It cannot join the batch: send the batch, then start one with it.
-      if (!flush()) {
-        send(ps.path, info.ecn, out, size, 0);  // queued behind the batch
-        break;
-      }
-      std::memmove(send_buffer_.data(), out, size);
-    }
-    if (batch_bytes == 0) {
-      batch_path.assign(ps.path);
-      batch_ecn = info.ecn;
-      segment = size;
-    }
-    batch_bytes += size;
-    ++batch_packets;
     ++packets;
-    // A short packet ends a batch: GSO segments are all the same size.
-    if (size < segment || batch_packets == max_batch) more = flush();
-    if (more && packets == max_packets) {
+    if (!batch_.add(ps.path, info.ecn, static_cast<std::size_t>(n), send_batch)) break;
+    if (packets == max_packets) {
       schedule_write();
       break;
     }
   }
-  flush();
+  batch_.flush(send_batch);
   ngtcp2_conn_update_pkt_tx_time(conn_, ts);
   arm_timer();
 }

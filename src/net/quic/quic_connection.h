@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "src/net/quic/gso_batch.h"
 #include "src/net/quic/quic_common.h"
 #include "src/net/quic/quic_tls.h"
 
@@ -216,7 +217,7 @@ class QuicConnection final : public std::enable_shared_from_this<QuicConnection>
   // The expiry the timer waits for (UINT64_MAX: none).
   ngtcp2_tstamp armed_expiry_ = UINT64_MAX;
   bool write_posted_ = false;
-  std::vector<std::uint8_t> send_buffer_;
+  GsoBatch batch_;  // packets gathered for one GSO send
 
   // Closing period: the CONNECTION_CLOSE packet, repeated as packets arrive.
   std::vector<std::uint8_t> close_packet_;
