@@ -21,6 +21,10 @@ namespace triplex::net::quic {
 inline constexpr std::size_t kCidLength = 18;
 
 // ngtcp2 timestamps: nanoseconds of the steady clock.
+inline ngtcp2_duration to_duration(std::chrono::milliseconds ms) {
+  return static_cast<ngtcp2_duration>(ms.count()) * NGTCP2_MILLISECONDS;
+}
+
 inline ngtcp2_tstamp now_ts() {
   return static_cast<ngtcp2_tstamp>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                         std::chrono::steady_clock::now().time_since_epoch())

@@ -1,12 +1,11 @@
 #include "src/net/quic/quic_connection.h"
 
-#include <gnutls/crypto.h>
-
 #include <asio/post.hpp>
 #include <cstdio>
 #include <cstring>
 
 #include "src/log/log.h"
+#include "src/net/quic/quic_callbacks.h"
 #include "src/net/quic/quic_endpoint.h"
 
 namespace triplex::net::quic {
@@ -15,129 +14,6 @@ namespace {
 // Packets per write pass before other connections on the worker get a turn.
 constexpr std::size_t kMaxPacketsPerPass = 64;
 constexpr std::size_t kMaxVectors = 16;
-
-QuicConnection* self(void* user_data) { return static_cast<QuicConnection*>(user_data); }
-
-// ngtcp2 callbacks: each forwards to the connection or its application.
-int recv_stream_data_cb(ngtcp2_conn*, std::uint32_t flags, std::int64_t stream_id, std::uint64_t,
-                        const std::uint8_t* data, std::size_t datalen, void* ud, void*) {
-  QuicApplication* app = self(ud)->app();
-  if (app == nullptr) return 0;
-  bool fin = (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0;
-  return app->on_stream_data(stream_id, data, datalen, fin) ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
-}
-
-int acked_stream_data_offset_cb(ngtcp2_conn*, std::int64_t stream_id, std::uint64_t,
-                                std::uint64_t datalen, void* ud, void*) {
-  QuicApplication* app = self(ud)->app();
-  if (app == nullptr) return 0;
-  return app->on_stream_acked(stream_id, datalen) ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
-}
-
-int stream_close_cb(ngtcp2_conn*, std::uint32_t flags, std::int64_t stream_id,
-                    std::uint64_t app_error_code, void* ud, void*) {
-  QuicApplication* app = self(ud)->app();
-  if (app == nullptr) return 0;
-  std::optional<std::uint64_t> code;
-  if (flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET) code = app_error_code;
-  return app->on_stream_close(stream_id, code) ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
-}
-
-int stream_reset_cb(ngtcp2_conn*, std::int64_t stream_id, std::uint64_t,
-                    std::uint64_t app_error_code, void* ud, void*) {
-  QuicApplication* app = self(ud)->app();
-  if (app == nullptr) return 0;
-  return app->on_stream_reset(stream_id, app_error_code) ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
-}
-
-int stream_stop_sending_cb(ngtcp2_conn*, std::int64_t stream_id, std::uint64_t app_error_code,
-                           void* ud, void*) {
-  QuicApplication* app = self(ud)->app();
-  if (app == nullptr) return 0;
-  return app->on_stream_stop_sending(stream_id, app_error_code) ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
-}
-
-int extend_max_remote_streams_bidi_cb(ngtcp2_conn*, std::uint64_t max_streams, void* ud) {
-  if (QuicApplication* app = self(ud)->app()) app->on_max_remote_streams_bidi(max_streams);
-  return 0;
-}
-
-int extend_max_local_streams_bidi_cb(ngtcp2_conn*, std::uint64_t, void* ud) {
-  if (QuicApplication* app = self(ud)->app()) app->on_max_local_streams_bidi();
-  return 0;
-}
-
-int extend_max_stream_data_cb(ngtcp2_conn*, std::int64_t stream_id, std::uint64_t, void* ud,
-                              void*) {
-  QuicApplication* app = self(ud)->app();
-  if (app == nullptr) return 0;
-  return app->on_stream_writable(stream_id) ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
-}
-
-void rand_cb(std::uint8_t* dest, std::size_t destlen, const ngtcp2_rand_ctx*) {
-  // Only for non-cryptographic uses (padding, GREASE, PATH_CHALLENGE is separate).
-  gnutls_rnd(GNUTLS_RND_NONCE, dest, destlen);
-}
-
-int get_new_connection_id_cb(ngtcp2_conn*, ngtcp2_cid* cid, std::uint8_t* token, std::size_t cidlen,
-                             void* ud) {
-  return self(ud)->on_new_connection_id(cid, token, cidlen);
-}
-
-int remove_connection_id_cb(ngtcp2_conn*, const ngtcp2_cid* cid, void* ud) {
-  return self(ud)->on_remove_connection_id(cid);
-}
-
-int handshake_completed_cb(ngtcp2_conn*, void* ud) { return self(ud)->on_handshake_completed(); }
-
-int recv_tx_key_cb(ngtcp2_conn*, ngtcp2_crypto_level level, void* ud) {
-  return self(ud)->on_tx_key(level);
-}
-
-ngtcp2_conn* get_conn_cb(ngtcp2_crypto_conn_ref* ref) {
-  return static_cast<QuicConnection*>(ref->user_data)->native();
-}
-
-void session_ticket_cb(ngtcp2_crypto_conn_ref* ref) {
-  static_cast<QuicConnection*>(ref->user_data)->on_session_ticket();
-}
-
-ngtcp2_callbacks make_callbacks(bool client) {
-  ngtcp2_callbacks cb{};
-  if (client) {
-    cb.client_initial = ngtcp2_crypto_client_initial_cb;
-    cb.recv_retry = ngtcp2_crypto_recv_retry_cb;
-  } else {
-    cb.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
-  }
-  cb.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
-  cb.handshake_completed = handshake_completed_cb;
-  cb.encrypt = ngtcp2_crypto_encrypt_cb;
-  cb.decrypt = ngtcp2_crypto_decrypt_cb;
-  cb.hp_mask = ngtcp2_crypto_hp_mask_cb;
-  cb.recv_stream_data = recv_stream_data_cb;
-  cb.acked_stream_data_offset = acked_stream_data_offset_cb;
-  cb.stream_close = stream_close_cb;
-  cb.rand = rand_cb;
-  cb.get_new_connection_id = get_new_connection_id_cb;
-  cb.remove_connection_id = remove_connection_id_cb;
-  cb.update_key = ngtcp2_crypto_update_key_cb;
-  cb.stream_reset = stream_reset_cb;
-  cb.extend_max_remote_streams_bidi = extend_max_remote_streams_bidi_cb;
-  cb.extend_max_local_streams_bidi = extend_max_local_streams_bidi_cb;
-  cb.extend_max_stream_data = extend_max_stream_data_cb;
-  cb.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
-  cb.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
-  cb.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
-  cb.stream_stop_sending = stream_stop_sending_cb;
-  cb.version_negotiation = ngtcp2_crypto_version_negotiation_cb;
-  cb.recv_tx_key = recv_tx_key_cb;
-  return cb;
-}
-
-ngtcp2_duration to_duration(std::chrono::milliseconds ms) {
-  return static_cast<ngtcp2_duration>(ms.count()) * NGTCP2_MILLISECONDS;
-}
 
 }  // namespace
 
@@ -183,7 +59,7 @@ bool QuicConnection::init(const ngtcp2_pkt_hd& hd, const PathStorage& path,
     params.original_dcid = hd.dcid;
   }
 
-  ngtcp2_callbacks callbacks = make_callbacks(false);
+  ngtcp2_callbacks callbacks = make_quic_callbacks(false);
   PathStorage storage = path;
   ngtcp2_path view = storage.view();
   if (ngtcp2_conn_server_new(&conn_, &hd.scid, &scid, &view, hd.version, &callbacks, &settings,
@@ -191,7 +67,7 @@ bool QuicConnection::init(const ngtcp2_pkt_hd& hd, const PathStorage& path,
     conn_ = nullptr;
     return false;
   }
-  conn_ref_.get_conn = get_conn_cb;
+  conn_ref_.get_conn = quic_conn_of_ref;
   conn_ref_.user_data = this;
   if (!tls_.init(*endpoint_->config().tls, &conn_ref_)) return false;
   ngtcp2_conn_set_tls_native_handle(conn_, tls_.native());
@@ -217,92 +93,6 @@ void QuicConnection::fill_transport_params(ngtcp2_transport_params& params) cons
   params.max_idle_timeout = to_duration(limits.idle_timeout);
   params.active_connection_id_limit = 4;
   params.grease_quic_bit = 1;
-}
-
-std::shared_ptr<QuicConnection> QuicConnection::connect(std::shared_ptr<QuicEndpoint> endpoint,
-                                                        const asio::ip::udp::endpoint& remote,
-                                                        QuicClientParams params) {
-  std::shared_ptr<QuicConnection> conn(new QuicConnection(std::move(endpoint)));
-  conn->client_ = true;
-  if (!conn->init_client(remote, std::move(params))) return nullptr;
-  for (const auto& cid : conn->cids_) conn->endpoint_->add_cid(cid, conn);
-  return conn;
-}
-
-bool QuicConnection::init_client(const asio::ip::udp::endpoint& remote, QuicClientParams params) {
-  const QuicSettings& limits = endpoint_->config().settings;
-  resumption_ = std::move(params.resumption);
-  client_tls_ = std::move(params.tls);
-  path_.local = SocketAddress::from(endpoint_->local_endpoint());
-  path_.remote = SocketAddress::from(remote);
-
-  ngtcp2_settings settings;
-  ngtcp2_settings_default(&settings);
-  settings.initial_ts = now_ts();
-  settings.handshake_timeout = to_duration(limits.handshake_timeout);
-  if (!params.initial_token.empty()) {  // ngtcp2 copies it
-    settings.token.base = reinterpret_cast<std::uint8_t*>(params.initial_token.data());
-    settings.token.len = params.initial_token.size();
-  }
-
-  ngtcp2_transport_params local;
-  fill_transport_params(local);
-  ngtcp2_cid scid;
-  std::uint8_t unused_token[NGTCP2_STATELESS_RESET_TOKENLEN];
-  endpoint_->new_cid(scid, unused_token);
-  ngtcp2_cid dcid;
-  dcid.datalen = kCidLength;
-  random_bytes(dcid.data, dcid.datalen);
-
-  ngtcp2_callbacks callbacks = make_callbacks(true);
-  ngtcp2_path view = path_.view();
-  if (ngtcp2_conn_client_new(&conn_, &dcid, &scid, &view, NGTCP2_PROTO_VER_V1, &callbacks,
-                             &settings, &local, nullptr, this) != 0) {
-    conn_ = nullptr;
-    return false;
-  }
-  conn_ref_.get_conn = get_conn_cb;
-  conn_ref_.user_data = this;
-  bool resuming = resumption_ && resumption_->usable();
-  if (!tls_.init_client(*client_tls_, &conn_ref_, params.server_name,
-                        resuming ? resumption_->ticket : std::string(),
-                        resumption_ ? session_ticket_cb : nullptr)) {
-    return false;
-  }
-  ngtcp2_conn_set_tls_native_handle(conn_, tls_.native());
-  if (resuming && params.early_data) {
-    // 0-RTT is sent under the limits the server gave last time.
-    ngtcp2_conn_set_early_remote_transport_params(conn_, &resumption_->params);
-    early_data_attempted_ = true;
-  }
-  if (limits.keepalive.count() > 0) {
-    ngtcp2_conn_set_keep_alive_timeout(conn_, to_duration(limits.keepalive));
-  }
-  cids_.emplace_back(scid);
-  return true;
-}
-
-void QuicConnection::start() {
-  // With 0-RTT the application's streams go out in the first flight.
-  if (early_data_attempted_ && app_ != nullptr && !app_->on_ready()) {
-    start_closing();
-    return;
-  }
-  // Posted: requests opened right after connect() join the first flight
-  // (as 0-RTT beside the ClientHello when resuming).
-  schedule_write();
-}
-
-void QuicConnection::on_session_ticket() {
-  if (!resumption_) return;
-  const ngtcp2_transport_params* params = ngtcp2_conn_get_remote_transport_params(conn_);
-  std::string ticket = tls_.resumption_data();
-  if (params == nullptr || ticket.empty()) return;
-  resumption_->ticket = std::move(ticket);
-  resumption_->params = *params;
-  // It points into a buffer of this connection; 0-RTT does not need it.
-  resumption_->params.version_info_present = 0;
-  resumption_->params.version_info = {};
 }
 
 asio::any_io_executor QuicConnection::executor() const { return endpoint_->executor(); }
