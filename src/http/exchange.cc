@@ -1,8 +1,17 @@
 #include "src/http/exchange.h"
 
+#include <asio/post.hpp>
+
 #include "src/log/log.h"
 
 namespace triplex::http {
+
+void post_reset_notice(std::shared_ptr<Exchange> exchange, ResetReason reason) {
+  auto executor = exchange->executor();
+  asio::post(executor, [exchange = std::move(exchange), reason] {
+    if (exchange->on_reset) exchange->on_reset(reason);
+  });
+}
 
 void run_handler(const ExchangeHandler& handler, const std::shared_ptr<Exchange>& exchange) {
   try {

@@ -99,6 +99,10 @@ struct ExchangeReset : std::exception {
 // The application's entry point: called once per request, on its worker.
 using ExchangeHandler = std::function<void(std::shared_ptr<Exchange>)>;
 
+// Tells an exchange's consumer (on_reset) of a reset from a later turn on its
+// worker: for resets that happen inside one of the consumer's own calls.
+void post_reset_notice(std::shared_ptr<Exchange> exchange, ResetReason reason);
+
 // How every connection calls the handler: if it throws, that request alone
 // gets a 500 (or a reset, once its head went out) and the exception is
 // logged. Never throws: connections call it from inside nghttp2/nghttp3

@@ -145,11 +145,7 @@ void Http2Stream::fail_locally(const char* call, int rv) {
   reset_ = reason;
   readable_.notify();
   drained_.notify();
-  if (on_reset) {
-    asio::post(executor_, [self = shared_from_this(), reason] {
-      if (self->on_reset) self->on_reset(reason);
-    });
-  }
+  post_reset_notice(shared_from_this(), reason);
 }
 
 void Http2Stream::reset(ResetReason reason) {

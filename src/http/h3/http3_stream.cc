@@ -168,11 +168,7 @@ void Http3Stream::fail_locally(const char* call, int rv) {
   reset_ = reason;
   readable_.notify();
   drained_.notify();
-  if (on_reset) {
-    asio::post(executor_, [self = shared_from_this(), reason] {
-      if (self->on_reset) self->on_reset(reason);
-    });
-  }
+  post_reset_notice(shared_from_this(), reason);
 }
 
 void Http3Stream::on_acked(std::uint64_t size) {
