@@ -15,9 +15,13 @@ int main(int argc, char** argv) {
   flags.cors_origins = {"*"};
   triplex::cli::add_server_flags(app, flags);
   triplex::cli::add_log_flags(app);
-  CLI11_PARSE(app, argc, argv);
-
-  auto options = triplex::cli::to_server_options(flags);
+  triplex::ServerOptions options;
+  try {
+    app.parse(argc, argv);
+    options = triplex::cli::to_server_options(flags);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);  // a usage error: its message and exit status, not an abort
+  }
   options.max_receive_message_size = 16 * 1024 * 1024;
   options.max_send_message_size = 16 * 1024 * 1024;
   triplex::Server server(std::move(options));
