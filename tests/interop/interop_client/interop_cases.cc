@@ -120,9 +120,10 @@ void require_full_duplex(const CaseEnv& env) {
 
 // The call really went over the HTTP version asked for (not a fallback).
 void check_http_version(const CaseEnv& env, const ClientCall& call, const std::string& what) {
-  std::string_view used = http_version_name(call.http_version());
-  check(used == env.caps().http_name(),
-        what + ": went over " + std::string(used) + ", not " + env.caps().http_name());
+  HttpVersion used = call.http_version();
+  check(used == env.caps().http_used(), what + ": went over " +
+                                            std::string(http_version_name(used)) + ", not " +
+                                            std::string(http_version_name(env.caps().http_used())));
 }
 
 SimpleRequest large_request() {
@@ -623,24 +624,15 @@ bool TransportCaps::half_duplex_bidi() const {
 
 bool TransportCaps::full_duplex() const { return http != HttpVersion::kHttp1; }
 
-const char* TransportCaps::http_name() const {
-  switch (http) {
-    case HttpVersion::kHttp1:
-      return "HTTP/1.1";
-    case HttpVersion::kHttp3:
-      return "HTTP/3";
-    case HttpVersion::kAuto:
-    case HttpVersion::kHttp2:
-      break;
-  }
-  return "HTTP/2";
+HttpVersion TransportCaps::http_used() const {
+  return http == HttpVersion::kAuto ? HttpVersion::kHttp2 : http;
 }
 
 std::string TransportCaps::describe() const {
   std::string name = protocol == RpcProtocol::kGrpc      ? "gRPC"
                      : protocol == RpcProtocol::kGrpcWeb ? "gRPC-Web"
                                                          : "Connect";
-  return name + " over " + http_name();
+  return name + " over " + std::string(http_version_name(http_used()));
 }
 
 CaseEnv::CaseEnv(asio::io_context& io, std::string target, ChannelOptions options)

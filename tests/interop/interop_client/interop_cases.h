@@ -35,8 +35,8 @@ struct TransportCaps {
   bool half_duplex_bidi() const;
   // Bidi calls that read a response before the request has ended.
   bool full_duplex() const;
-  // "HTTP/1.1", "HTTP/2" or "HTTP/3", as ClientCall::http_version() says it.
-  const char* http_name() const;
+  // The version a call goes over (kAuto: HTTP/2), as ClientCall::http_version() says it.
+  HttpVersion http_used() const;
   // "gRPC-Web over HTTP/1.1"
   std::string describe() const;
 };
