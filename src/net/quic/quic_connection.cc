@@ -46,7 +46,7 @@ bool QuicConnection::init(const ngtcp2_pkt_hd& hd, const PathStorage& path,
   ngtcp2_cid scid;
   ngtcp2_transport_params params;
   fill_transport_params(params);
-  endpoint_->new_cid(scid, params.stateless_reset_token);
+  if (!endpoint_->new_cid(scid, params.stateless_reset_token)) return false;
   params.stateless_reset_token_present = 1;
   if (original_dcid != nullptr) {
     // After a Retry: the client checks both IDs (RFC 9000 section 7.3), and
@@ -314,7 +314,7 @@ int QuicConnection::on_tx_key(ngtcp2_crypto_level level) {
 
 int QuicConnection::on_new_connection_id(ngtcp2_cid* cid, std::uint8_t* token, std::size_t cidlen) {
   if (cidlen != kCidLength) return NGTCP2_ERR_CALLBACK_FAILURE;
-  endpoint_->new_cid(*cid, token);
+  if (!endpoint_->new_cid(*cid, token)) return NGTCP2_ERR_CALLBACK_FAILURE;
   CidKey key(*cid);
   cids_.push_back(key);
   endpoint_->add_cid(key, shared_from_this());

@@ -36,7 +36,7 @@ bool QuicConnection::init_client(const asio::ip::udp::endpoint& remote, QuicClie
   fill_transport_params(local);
   ngtcp2_cid scid;
   std::uint8_t unused_token[NGTCP2_STATELESS_RESET_TOKENLEN];
-  endpoint_->new_cid(scid, unused_token);
+  if (!endpoint_->new_cid(scid, unused_token)) return false;
   ngtcp2_cid dcid;
   dcid.datalen = kCidLength;
   random_bytes(dcid.data, dcid.datalen);

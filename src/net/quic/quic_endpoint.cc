@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <optional>
 
+#include "src/log/log.h"
 #include "src/net/quic/quic_connection.h"
 #include "src/net/spawn.h"
 
@@ -292,7 +293,7 @@ void QuicEndpoint::send_stateless_reset(const ngtcp2_version_cid& vc, Datagram& 
   ngtcp2_cid cid;
   ngtcp2_cid_init(&cid, vc.dcid, vc.dcidlen);
   std::uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN];
-  reset_token(cid, token);
+  if (!reset_token(cid, token)) return;
   std::size_t rand_size = std::min<std::size_t>(
       NGTCP2_MAX_CIDLEN + 6, datagram.size - NGTCP2_STATELESS_RESET_TOKENLEN - 2);
   std::uint8_t rand[NGTCP2_MAX_CIDLEN + 6];
@@ -361,18 +362,22 @@ void QuicEndpoint::add_cid(const CidKey& cid, const std::shared_ptr<QuicConnecti
 
 void QuicEndpoint::remove_cid(const CidKey& cid) { connections_.erase(cid); }
 
-void QuicEndpoint::new_cid(ngtcp2_cid& cid, std::uint8_t* token) {
+bool QuicEndpoint::new_cid(ngtcp2_cid& cid, std::uint8_t* token) {
   cid.datalen = kCidLength;
   do {
     cid.data[0] = worker_;
     random_bytes(cid.data + 1, kCidLength - 1);
   } while (connections_.count(CidKey(cid)) != 0);
-  reset_token(cid, token);
+  return reset_token(cid, token);
 }
 
-void QuicEndpoint::reset_token(const ngtcp2_cid& cid, std::uint8_t* token) const {
-  ngtcp2_crypto_generate_stateless_reset_token(token, config_->reset_secret.data(),
-                                               config_->reset_secret.size(), &cid);
+bool QuicEndpoint::reset_token(const ngtcp2_cid& cid, std::uint8_t* token) const {
+  if (ngtcp2_crypto_generate_stateless_reset_token(token, config_->reset_secret.data(),
+                                                   config_->reset_secret.size(), &cid) != 0) {
+    TRIPLEX_LOG(LogLevel::kError, "QUIC stateless reset token could not be derived");
+    return false;
+  }
+  return true;
 }
 
 }  // namespace triplex::net::quic

@@ -83,7 +83,8 @@ class QuicEndpoint final : public std::enable_shared_from_this<QuicEndpoint> {
   void add_cid(const CidKey& cid, const std::shared_ptr<QuicConnection>& connection);
   void remove_cid(const CidKey& cid);
   // A fresh connection ID of ours (worker byte, then random) and its token.
-  void new_cid(ngtcp2_cid& cid, std::uint8_t* reset_token);
+  // False (logged) when the stateless reset token cannot be derived.
+  bool new_cid(ngtcp2_cid& cid, std::uint8_t* reset_token);
   const Config& config() const { return *config_; }
   // A server connection's handshake ended (completed or failed).
   void handshake_ended() { --handshakes_; }
@@ -117,7 +118,7 @@ class QuicEndpoint final : public std::enable_shared_from_this<QuicEndpoint> {
   // CONNECTION_CLOSE with a transport error, without any connection state.
   void send_refusal(const ngtcp2_pkt_hd& hd, Datagram& datagram,
                     std::uint64_t error = NGTCP2_CONNECTION_REFUSED);
-  void reset_token(const ngtcp2_cid& cid, std::uint8_t* token) const;
+  bool reset_token(const ngtcp2_cid& cid, std::uint8_t* token) const;
   void set_ecn(std::uint8_t ecn);
   void flush_writable();
 
