@@ -10,17 +10,13 @@
 // Concurrency: lives on its stream's executor; call it only there. Owned by
 // its user: dropping the last reference closes it. Exchanges outlive it
 // (failing as if reset).
-#include <nghttp2/nghttp2.h>
-
-#include <asio/steady_timer.hpp>
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <unordered_map>
 
 #include "src/http/client_connection.h"
 #include "src/http/connection_options.h"
-#include "src/net/byte_stream.h"
+#include "src/http/h2/http2_session.h"
 #include "src/net/event.h"
 
 namespace triplex::http {
@@ -46,10 +42,9 @@ struct Http2ClientOptions {
 };
 
 class Http2ClientConnection final : public ClientConnection,
+                                    public Http2Session,
                                     public std::enable_shared_from_this<Http2ClientConnection> {
  public:
-  using Clock = std::chrono::steady_clock;
-
   // Starts HTTP/2 on `stream` (the connection preface goes out at once).
   // Throws std::runtime_error if nghttp2 cannot set up a session.
   static std::shared_ptr<Http2ClientConnection> start(std::unique_ptr<net::ByteStream> stream,
@@ -65,7 +60,6 @@ class Http2ClientConnection final : public ClientConnection,
   void close() override;
   HttpVersion version() const override { return HttpVersion::kHttp2; }
   asio::any_io_executor executor() const override { return executor_; }
-  const net::PeerInfo& peer() const { return stream_->peer(); }
   // The server said GOAWAY(ENHANCE_YOUR_CALM, "too_many_pings"): a channel
   // should double keepalive_time for its next connections.
   bool told_too_many_pings() const override { return told_too_many_pings_; }
@@ -78,61 +72,43 @@ class Http2ClientConnection final : public ClientConnection,
   }
 
   // For Http2ClientStream.
-  nghttp2_session* session() { return session_; }
   const Http2ClientOptions& options() const { return options_; }
-  void want_write() { write_event_.notify(); }
-  // Logs a failed nghttp2 call of ours; true when it succeeded. A caller
-  // outside nghttp2's callbacks ends the connection with fail_now().
-  bool checked(int rv, const char* call);
-  void fail_now() { shutdown(); }
   // The caller read `size` body bytes of stream `id`: the server may send more.
-  void consume(std::int32_t id, std::size_t size);
+  void consumed(std::int32_t id, std::size_t size);
 
-  // nghttp2 callbacks (called through tiny free functions).
-  int on_begin_headers(const nghttp2_frame* frame);
-  int on_header(const nghttp2_frame* frame, std::string_view name, std::string_view value);
-  int on_frame_recv(const nghttp2_frame* frame);
-  int on_data_chunk(std::int32_t stream_id, const std::uint8_t* data, std::size_t length);
-  int on_stream_close(std::int32_t stream_id, std::uint32_t error_code);
+  int on_begin_headers(const nghttp2_frame* frame) override;
+  int on_header(const nghttp2_frame* frame, std::string_view name, std::string_view value) override;
+  int on_frame_recv(const nghttp2_frame* frame) override;
+  bool on_stream_data(std::int32_t id, const std::uint8_t* data, std::size_t length) override;
+  std::size_t on_stream_close(std::int32_t id, std::uint32_t error_code) override;
   ssize_t read_body(std::int32_t stream_id, std::uint8_t* buf, std::size_t length,
                     std::uint32_t* data_flags);
 
  private:
   Http2ClientConnection(std::unique_ptr<net::ByteStream> stream, const Http2ClientOptions& options);
-  bool init_session();
-  asio::awaitable<void> read_loop();
-  asio::awaitable<void> write_loop();
-  asio::awaitable<void> timer_loop();
+  Clock::time_point next_timer_deadline() const override;
+  bool on_timer(Clock::time_point now) override;
+  void after_close() override;
   Http2ClientStream* find_stream(std::int32_t id);
   bool on_goaway(const nghttp2_goaway& goaway);  // false: an nghttp2 call failed
   void on_ping_ack(const nghttp2_ping& ping);
   // Detaches every stream, failing those without a complete response.
   void fail_streams(ResetReason reason);
-  // Closes the socket at once.
-  void shutdown();
   bool keepalive_enabled() const { return options_.keepalive_time.count() > 0; }
-  Clock::time_point next_timer_deadline() const;
 
-  std::unique_ptr<net::ByteStream> stream_;
-  asio::any_io_executor executor_;
   Http2ClientOptions options_;
-  nghttp2_session* session_ = nullptr;
   // Requests nghttp2 knows of (sent or held back by the stream limit).
   std::unordered_map<std::int32_t, std::shared_ptr<Http2ClientStream>> streams_;
 
-  net::Event write_event_;
   net::Event connected_;
-  asio::steady_timer timer_;
   bool settings_received_ = false;
-  bool reading_done_ = false;
   bool closing_ = false;    // close() called: GOAWAY being flushed
-  bool closed_ = false;     // the socket is closed
   bool goaway_ = false;     // the server is shutting down: no new requests here
   bool exhausted_ = false;  // no stream IDs left
   bool told_too_many_pings_ = false;
   bool handshake_timed_out_ = false;
 
-  Clock::time_point last_read_;  // or when requests became active, if later
+  // last_read_ counts from when requests became active, if later.
   std::optional<Clock::time_point> ping_sent_;
   std::optional<Clock::time_point> force_close_at_;
   std::optional<Clock::time_point> handshake_deadline_;  // until SETTINGS arrive

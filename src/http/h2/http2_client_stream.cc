@@ -19,7 +19,7 @@ void Http2ClientStream::resume() {
   int rv = nghttp2_session_resume_data(connection_->session(), id_);
   if (rv != 0 && rv != NGHTTP2_ERR_INVALID_ARGUMENT) {
     connection_->checked(rv, "nghttp2_session_resume_data");
-    connection_->fail_now();
+    connection_->close_now();
     return;
   }
   connection_->want_write();
@@ -66,7 +66,7 @@ asio::awaitable<bool> Http2ClientStream::read(std::string& out) {
         inbound_.clear();
       }
       // Only now may the server send as much again.
-      if (connection_ != nullptr) connection_->consume(id_, n);
+      if (connection_ != nullptr) connection_->consumed(id_, n);
       co_return true;
     }
     if (ended_) co_return false;
@@ -84,7 +84,7 @@ void Http2ClientStream::reset(ResetReason reason) {
     if (connection_->checked(rv, "nghttp2_submit_rst_stream")) {
       connection_->want_write();
     } else {
-      connection_->fail_now();
+      connection_->close_now();
     }
   }
   if (ended_) return;  // the response is complete: only the request side is abandoned

@@ -48,13 +48,9 @@ asio::awaitable<bool> Http2Stream::read(std::string& out) {
         out.append(inbound_);
         inbound_.clear();
       }
-      if (connection_) {
-        int rv = nghttp2_session_consume(connection_->session(), id_, n);
-        if (rv != 0) {
-          fail_locally("nghttp2_session_consume", rv);
-          throw ExchangeReset(reset_);
-        }
-        connection_->want_write();
+      if (int rv = connection_ ? connection_->consume(id_, n) : 0; rv != 0) {
+        fail_locally("nghttp2_session_consume", rv);
+        throw ExchangeReset(reset_);
       }
       co_return true;
     }

@@ -45,6 +45,8 @@ class Http2Stream final : public Exchange, public std::enable_shared_from_this<H
   ssize_t read_outbound(std::uint8_t* buf, std::size_t length, std::uint32_t* data_flags);
   std::int32_t id() const { return id_; }
   bool request_ended() const { return request_ended_; }
+  // Request-body bytes received but not yet read (their credit is still out).
+  std::size_t unconsumed() const { return inbound_.size(); }
 
  private:
   void mark_reset(ResetReason reason);

@@ -157,6 +157,24 @@ TEST_F(Http2ClientTest, LargeResponsesFlowOnlyAsTheCallerReads) {
   EXPECT_EQ(get(c, "/hello").body, "hello h2");
 }
 
+// A request body the server's handler never read gives its connection-level
+// credit back when the stream closes; otherwise every POST answered without
+// reading shrinks the connection window for good, and the connection stalls.
+TEST_F(Http2ClientTest, UnreadRequestBodiesGiveTheirCreditBack) {
+  ConnectionOptions server_options;
+  server_options.connection_window = 65535;  // the initial window, never widened
+  server_options.stream_window = 65535;
+  TestServer server(server_options);
+  auto c = connect(server.port());
+  for (int i = 0; i < 6; ++i) {
+    Reply reply = run(io_, fetch(c, request("POST", "/hello"), std::string(30 * 1024, 'u')), 5s);
+    EXPECT_EQ(reply.body, "hello h2");
+  }
+  std::string body(60 * 1024, 'e');
+  Reply echoed = run(io_, fetch(c, request("POST", "/echo-trailer"), body), 5s);
+  EXPECT_EQ(echoed.body.size(), body.size());
+}
+
 TEST_F(Http2ClientTest, QueuesRequestsBeyondTheServersStreamLimit) {
   ConnectionOptions server_options;
   server_options.max_concurrent_streams = 100;
