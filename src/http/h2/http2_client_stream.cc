@@ -1,7 +1,6 @@
 #include "src/http/h2/http2_client_stream.h"
 
 #include <charconv>
-#include <cstring>
 
 #include "src/http/h2/http2_client_connection.h"
 #include "src/http/h2/http2_errors.h"
@@ -10,7 +9,11 @@ namespace triplex::http {
 
 Http2ClientStream::Http2ClientStream(Http2ClientConnection* connection, bool end_stream,
                                      const asio::any_io_executor& executor)
-    : connection_(connection), finished_(end_stream), drained_(executor), readable_(executor) {}
+    : connection_(connection),
+      outbound_(executor, connection->options().stream_write_buffer),
+      inbound_(executor) {
+  if (end_stream) outbound_.finish();
+}
 
 void Http2ClientStream::resume() {
   if (connection_ == nullptr || id_ < 0) return;
@@ -29,21 +32,20 @@ asio::awaitable<void> Http2ClientStream::write(std::string data) {
   if (is_reset()) throw ExchangeReset(reset_);
   // Detached without a reset: the response is complete and the server
   // wants no more of the request.
-  if (connection_ == nullptr || finished_) co_return;
+  if (connection_ == nullptr || outbound_.finished()) co_return;
   if (!data.empty()) {
-    queued_ += data.size();
-    outbound_.push_back(std::move(data));
+    outbound_.push(std::move(data));
     resume();
   }
-  while (connection_ != nullptr && queued_ > connection_->options().stream_write_buffer) {
-    co_await drained_.wait();
+  while (connection_ != nullptr && outbound_.over_limit()) {
+    co_await outbound_.wait_drained();
     if (is_reset()) throw ExchangeReset(reset_);
   }
 }
 
 void Http2ClientStream::finish() {
-  if (finished_ || is_reset()) return;
-  finished_ = true;
+  if (outbound_.finished() || is_reset()) return;
+  outbound_.finish();
   resume();
 }
 
@@ -51,27 +53,21 @@ asio::awaitable<ResponseHead> Http2ClientStream::read_head() {
   for (;;) {
     if (head_done_) co_return head_;
     if (is_reset()) throw ExchangeReset(reset_);
-    co_await readable_.wait();
+    co_await inbound_.wait();
   }
 }
 
 asio::awaitable<bool> Http2ClientStream::read(std::string& out) {
   for (;;) {
-    if (!inbound_.empty()) {
-      std::size_t n = inbound_.size();
-      if (out.empty()) {
-        out.swap(inbound_);
-      } else {
-        out.append(inbound_);
-        inbound_.clear();
-      }
+    if (inbound_.unread() > 0) {
+      std::size_t n = inbound_.take(out);
       // Only now may the server send as much again.
       if (connection_ != nullptr) connection_->consumed(id_, n);
       co_return true;
     }
-    if (ended_) co_return false;
+    if (inbound_.ended()) co_return false;
     if (is_reset()) throw ExchangeReset(reset_);
-    co_await readable_.wait();
+    co_await inbound_.wait();
   }
 }
 
@@ -87,31 +83,16 @@ void Http2ClientStream::reset(ResetReason reason) {
       connection_->close_now();
     }
   }
-  if (ended_) return;  // the response is complete: only the request side is abandoned
+  if (inbound_.ended()) return;  // the response is complete: only the request side is abandoned
   reset_ = reason;
-  readable_.notify();
-  drained_.notify();
+  inbound_.wake();
+  outbound_.wake();
 }
 
 ssize_t Http2ClientStream::read_outbound(std::uint8_t* buf, std::size_t length,
                                          std::uint32_t* data_flags) {
-  std::size_t copied = 0;
-  while (copied < length && !outbound_.empty()) {
-    const std::string& front = outbound_.front();
-    std::size_t n = std::min(length - copied, front.size() - outbound_offset_);
-    std::memcpy(buf + copied, front.data() + outbound_offset_, n);
-    copied += n;
-    outbound_offset_ += n;
-    if (outbound_offset_ == front.size()) {
-      outbound_.pop_front();
-      outbound_offset_ = 0;
-    }
-  }
-  queued_ -= copied;
-  if (connection_ != nullptr && queued_ <= connection_->options().stream_write_buffer / 2) {
-    drained_.notify();
-  }
-  if (outbound_.empty() && finished_) {
+  std::size_t copied = outbound_.copy_out(buf, length);
+  if (!outbound_.has_unsent() && outbound_.finished()) {
     *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     return static_cast<ssize_t>(copied);
   }
@@ -152,12 +133,11 @@ void Http2ClientStream::on_block_end() {
     return;
   }
   head_done_ = true;
-  readable_.notify();
+  inbound_.wake();
 }
 
 void Http2ClientStream::on_data(const std::uint8_t* data, std::size_t size) {
-  inbound_.append(reinterpret_cast<const char*>(data), size);
-  readable_.notify();
+  inbound_.append(data, size);
 }
 
 void Http2ClientStream::on_end() {
@@ -166,28 +146,27 @@ void Http2ClientStream::on_end() {
     mark_reset(ResetReason::kProtocol);  // nghttp2 lets no body end without a head; be sure
     return;
   }
-  ended_ = true;
-  readable_.notify();
+  inbound_.end();
 }
 
 void Http2ClientStream::mark_reset(ResetReason reason) {
-  if (is_reset() || ended_) return;
+  if (is_reset() || inbound_.ended()) return;
   reset_ = reason;
-  readable_.notify();
-  drained_.notify();
+  inbound_.wake();
+  outbound_.wake();
 }
 
 void Http2ClientStream::on_closed(std::uint32_t error_code) {
   // Closed without error before the response ended: the server cut it short.
-  if (error_code != NGHTTP2_NO_ERROR || !ended_) {
+  if (error_code != NGHTTP2_NO_ERROR || !inbound_.ended()) {
     mark_reset(error_code == NGHTTP2_NO_ERROR ? ResetReason::kCancel : h2_reset_reason(error_code));
   }
-  drained_.notify();
+  outbound_.wake();
 }
 
 void Http2ClientStream::fail(ResetReason reason) {
   mark_reset(reason);
-  drained_.notify();
+  outbound_.wake();
 }
 
 }  // namespace triplex::http

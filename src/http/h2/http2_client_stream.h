@@ -8,12 +8,11 @@
 #include <nghttp2/nghttp2.h>
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 
 #include "src/http/client_exchange.h"
-#include "src/net/event.h"
+#include "src/http/stream_body.h"
 
 namespace triplex::http {
 
@@ -48,7 +47,7 @@ class Http2ClientStream final : public ClientExchange {
   void fail(ResetReason reason);
   void detach() { connection_ = nullptr; }
   // Body bytes received but not yet read (their credit is still out).
-  std::size_t unconsumed() const { return inbound_.size(); }
+  std::size_t unconsumed() const { return inbound_.unread(); }
 
  private:
   void mark_reset(ResetReason reason);
@@ -57,23 +56,15 @@ class Http2ClientStream final : public ClientExchange {
   Http2ClientConnection* connection_;
   std::int32_t id_ = -1;
 
-  // Request-body bytes not yet handed to nghttp2, from outbound_offset_ in
-  // the front chunk on.
-  std::deque<std::string> outbound_;
-  std::size_t outbound_offset_ = 0;
-  std::size_t queued_ = 0;
-  bool finished_;  // no more request-body bytes will come
-  net::Event drained_;
+  OutboundBody outbound_;  // request-body bytes not yet handed to nghttp2
 
   ResponseHead head_;  // being received, then final
   bool head_done_ = false;
   bool in_trailers_ = false;
   std::size_t header_bytes_ = 0;
   bool headers_too_large_ = false;
-  std::string inbound_;
-  bool ended_ = false;
+  InboundBody inbound_;  // its reader also waits there for the head
   Headers trailers_;
-  net::Event readable_;  // head, body, end or reset
 
   ResetReason reset_ = ResetReason::kNone;
 };

@@ -29,8 +29,8 @@ Http2Stream::Http2Stream(Http2ServerConnection* connection, std::int32_t id,
     : connection_(connection),
       executor_(executor),
       id_(id),
-      readable_(executor),
-      drained_(executor) {}
+      inbound_(executor),
+      outbound_(executor, connection->options().stream_write_buffer) {}
 
 const net::PeerInfo& Http2Stream::peer() const {
   static const net::PeerInfo kGone;
@@ -40,22 +40,17 @@ const net::PeerInfo& Http2Stream::peer() const {
 asio::awaitable<bool> Http2Stream::read(std::string& out) {
   for (;;) {
     if (is_reset()) throw ExchangeReset(reset_);
-    if (!inbound_.empty()) {
-      std::size_t n = inbound_.size();
-      if (out.empty()) {
-        out.swap(inbound_);
-      } else {
-        out.append(inbound_);
-        inbound_.clear();
-      }
+    if (inbound_.unread() > 0) {
+      std::size_t n = inbound_.take(out);
+      // Only now may the peer send as much again.
       if (int rv = connection_ ? connection_->consume(id_, n) : 0; rv != 0) {
         fail_locally("nghttp2_session_consume", rv);
         throw ExchangeReset(reset_);
       }
       co_return true;
     }
-    if (request_ended_) co_return false;
-    co_await readable_.wait();
+    if (inbound_.ended()) co_return false;
+    co_await inbound_.wait();
   }
 }
 
@@ -92,17 +87,16 @@ void Http2Stream::queue(std::string data) {
   if (is_reset() || connection_ == nullptr || finished_) return;
   if (!head_sent_) send_head({});
   if (data.empty()) return;
-  queued_ += data.size();
-  outbound_.push_back(std::move(data));
+  outbound_.push(std::move(data));
   resume();
 }
 
 asio::awaitable<void> Http2Stream::write(std::string data) {
   if (is_reset() || connection_ == nullptr) throw ExchangeReset(reset_);
   queue(std::move(data));
-  while (queued_ > (connection_ ? connection_->options().stream_write_buffer : 0)) {
+  while (outbound_.over_limit()) {
     if (is_reset() || connection_ == nullptr) throw ExchangeReset(reset_);
-    co_await drained_.wait();
+    co_await outbound_.wait_drained();
   }
   if (is_reset()) throw ExchangeReset(reset_);
 }
@@ -111,6 +105,7 @@ void Http2Stream::finish(Headers trailers) {
   if (finished_ || connection_ == nullptr || is_reset()) return;
   if (!head_sent_) send_head({});
   finished_ = true;
+  outbound_.finish();
   trailers_ = std::move(trailers);
   resume();
 }
@@ -139,8 +134,8 @@ void Http2Stream::fail_locally(const char* call, int rv) {
   // Like a peer's reset, but the handler hears of it from a later turn: this
   // runs inside its own send_head/read.
   reset_ = reason;
-  readable_.notify();
-  drained_.notify();
+  inbound_.wake();
+  outbound_.wake();
   post_reset_notice(shared_from_this(), reason);
 }
 
@@ -153,35 +148,14 @@ void Http2Stream::reset(ResetReason reason) {
     connection_->want_write();
   }
   reset_ = reason;  // our own reset: no on_reset callback
-  readable_.notify();
-  drained_.notify();
+  inbound_.wake();
+  outbound_.wake();
 }
 
 ssize_t Http2Stream::read_outbound(std::uint8_t* buf, std::size_t length,
                                    std::uint32_t* data_flags) {
-  std::size_t copied = 0;
-  while (copied < length && outbound_head_ < outbound_.size()) {
-    std::string& front = outbound_[outbound_head_];
-    std::size_t n = std::min(length - copied, front.size() - outbound_offset_);
-    std::memcpy(buf + copied, front.data() + outbound_offset_, n);
-    copied += n;
-    outbound_offset_ += n;
-    if (outbound_offset_ == front.size()) {
-      ++outbound_head_;
-      outbound_offset_ = 0;
-    }
-  }
-  if (outbound_head_ == outbound_.size()) {
-    outbound_.clear();
-    outbound_head_ = 0;
-  } else if (outbound_head_ >= 64) {
-    // A stream that never fully drains: drop the sent prefix now and then.
-    outbound_.erase(outbound_.begin(), outbound_.begin() + static_cast<long>(outbound_head_));
-    outbound_head_ = 0;
-  }
-  queued_ -= copied;
-  if (connection_ && queued_ <= connection_->options().stream_write_buffer / 2) drained_.notify();
-  if (outbound_.empty() && finished_) {
+  std::size_t copied = outbound_.copy_out(buf, length);
+  if (!outbound_.has_unsent() && finished_) {
     *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     if (!trailers_.empty() && connection_) {
       std::vector<nghttp2_nv> nva;
@@ -202,20 +176,16 @@ ssize_t Http2Stream::read_outbound(std::uint8_t* buf, std::size_t length,
 }
 
 void Http2Stream::on_data(const std::uint8_t* data, std::size_t length) {
-  inbound_.append(reinterpret_cast<const char*>(data), length);
-  readable_.notify();
+  inbound_.append(data, length);
 }
 
-void Http2Stream::on_request_end() {
-  request_ended_ = true;
-  readable_.notify();
-}
+void Http2Stream::on_request_end() { inbound_.end(); }
 
 void Http2Stream::mark_reset(ResetReason reason) {
   if (is_reset()) return;
   reset_ = reason;
-  readable_.notify();
-  drained_.notify();
+  inbound_.wake();
+  outbound_.wake();
   if (on_reset) on_reset(reason);
 }
 
@@ -225,7 +195,7 @@ void Http2Stream::on_closed(std::uint32_t error_code) {
   if (error_code != NGHTTP2_NO_ERROR || !finished_) {
     mark_reset(error_code == NGHTTP2_NO_ERROR ? ResetReason::kCancel : h2_reset_reason(error_code));
   }
-  drained_.notify();
+  outbound_.wake();
 }
 
 }  // namespace triplex::http

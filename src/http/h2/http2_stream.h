@@ -5,10 +5,9 @@
 
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "src/http/exchange.h"
-#include "src/net/event.h"
+#include "src/http/stream_body.h"
 
 namespace triplex::http {
 
@@ -44,9 +43,9 @@ class Http2Stream final : public Exchange, public std::enable_shared_from_this<H
   void detach() { connection_ = nullptr; }
   ssize_t read_outbound(std::uint8_t* buf, std::size_t length, std::uint32_t* data_flags);
   std::int32_t id() const { return id_; }
-  bool request_ended() const { return request_ended_; }
+  bool request_ended() const { return inbound_.ended(); }
   // Request-body bytes received but not yet read (their credit is still out).
-  std::size_t unconsumed() const { return inbound_.size(); }
+  std::size_t unconsumed() const { return inbound_.unread(); }
 
  private:
   void mark_reset(ResetReason reason);
@@ -61,20 +60,11 @@ class Http2Stream final : public Exchange, public std::enable_shared_from_this<H
   RequestHead head_;
   std::size_t header_bytes_ = 0;
 
-  std::string inbound_;
-  bool request_ended_ = false;
-  net::Event readable_;
-
-  // Queued response bytes: chunks [outbound_head_, end); cleared when drained,
-  // so a stream usually never reallocates.
-  std::vector<std::string> outbound_;
-  std::size_t outbound_head_ = 0;
-  std::size_t outbound_offset_ = 0;  // consumed bytes of outbound_[outbound_head_]
-  std::size_t queued_ = 0;
+  InboundBody inbound_;
+  OutboundBody outbound_;
   bool finished_ = false;
   bool closed_ = false;
   Headers trailers_;
-  net::Event drained_;
 
   bool head_sent_ = false;
   ResetReason reset_ = ResetReason::kNone;

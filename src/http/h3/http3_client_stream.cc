@@ -13,8 +13,8 @@ Http3ClientStream::Http3ClientStream(Http3ClientConnection* connection, RequestH
       executor_(executor),
       request_(std::move(head)),
       request_ended_at_open_(end_stream),
-      drained_(executor),
-      readable_(executor) {
+      outbound_(executor, connection->options().stream_write_buffer),
+      inbound_(executor) {
   if (end_stream) outbound_.finish();
 }
 
@@ -33,9 +33,9 @@ asio::awaitable<void> Http3ClientStream::write(std::string data) {
   if (is_reset() || connection_ == nullptr) throw ExchangeReset(reset_);
   outbound_.push(std::move(data));
   resume();
-  while (outbound_.unacked() > (connection_ ? connection_->options().stream_write_buffer : 0)) {
+  while (outbound_.over_limit()) {
     if (is_reset() || connection_ == nullptr) throw ExchangeReset(reset_);
-    co_await drained_.wait();
+    co_await outbound_.wait_drained();
   }
   if (is_reset()) throw ExchangeReset(reset_);
 }
@@ -50,36 +50,30 @@ asio::awaitable<ResponseHead> Http3ClientStream::read_head() {
   for (;;) {
     if (head_done_) co_return head_;
     if (is_reset()) throw ExchangeReset(reset_);
-    co_await readable_.wait();
+    co_await inbound_.wait();
   }
 }
 
 asio::awaitable<bool> Http3ClientStream::read(std::string& out) {
   for (;;) {
-    if (!inbound_.empty()) {
-      std::size_t n = inbound_.size();
-      if (out.empty()) {
-        out.swap(inbound_);
-      } else {
-        out.append(inbound_);
-        inbound_.clear();
-      }
+    if (inbound_.unread() > 0) {
+      std::size_t n = inbound_.take(out);
       // Only now may the server send as much again.
       if (connection_) connection_->consume(id_, n);
       co_return true;
     }
-    if (ended_) co_return false;
+    if (inbound_.ended()) co_return false;
     if (is_reset()) throw ExchangeReset(reset_);
-    co_await readable_.wait();
+    co_await inbound_.wait();
   }
 }
 
 void Http3ClientStream::reset(ResetReason reason) {
-  if (is_reset() || ended_) return;
+  if (is_reset() || inbound_.ended()) return;
   if (connection_ && id_ >= 0) connection_->reset_stream(id_, h3_error_code(reason));
   reset_ = reason;
-  readable_.notify();
-  drained_.notify();
+  inbound_.wake();
+  outbound_.wake();
 }
 
 void Http3ClientStream::rewind() {
@@ -90,15 +84,13 @@ void Http3ClientStream::rewind() {
 nghttp3_ssize Http3ClientStream::read_outbound(nghttp3_vec* vec, std::size_t capacity,
                                                std::uint32_t* flags) {
   bool eof = false;
-  return outbound_.read(vec, capacity, flags, eof);
+  std::size_t n = outbound_.reference_out(vec, capacity, eof);
+  if (eof) *flags |= NGHTTP3_DATA_FLAG_EOF;
+  if (n == 0 && !eof) return NGHTTP3_ERR_WOULDBLOCK;
+  return static_cast<nghttp3_ssize>(n);
 }
 
-void Http3ClientStream::on_acked(std::uint64_t size) {
-  outbound_.on_acked(size);
-  if (connection_ && outbound_.unacked() <= connection_->options().stream_write_buffer / 2) {
-    drained_.notify();
-  }
-}
+void Http3ClientStream::on_acked(std::uint64_t size) { outbound_.on_acked(size); }
 
 void Http3ClientStream::on_field(std::string_view name, std::string_view value, bool trailer) {
   if (headers_too_large_) return;
@@ -132,41 +124,42 @@ void Http3ClientStream::on_head_end() {
     return;
   }
   head_done_ = true;
-  readable_.notify();
+  inbound_.wake();
 }
 
 void Http3ClientStream::on_data(const std::uint8_t* data, std::size_t size) {
-  inbound_.append(reinterpret_cast<const char*>(data), size);
-  readable_.notify();
+  inbound_.append(data, size);
 }
 
 void Http3ClientStream::on_end() {
   if (headers_too_large_) return;
-  ended_ = head_done_;
-  if (!head_done_) mark_reset(ResetReason::kProtocol);  // a body without a head
-  readable_.notify();
+  if (!head_done_) {
+    mark_reset(ResetReason::kProtocol);  // a body without a head
+    return;
+  }
+  inbound_.end();
 }
 
 void Http3ClientStream::mark_reset(ResetReason reason) {
-  if (is_reset() || ended_) return;
+  if (is_reset() || inbound_.ended()) return;
   reset_ = reason;
-  readable_.notify();
-  drained_.notify();
+  inbound_.wake();
+  outbound_.wake();
 }
 
 void Http3ClientStream::on_peer_reset(std::uint64_t app_error_code) {
   // STOP_SENDING(H3_NO_ERROR) after a complete response: the server did not
   // need the rest of the request.
-  if (app_error_code == NGHTTP3_H3_NO_ERROR && ended_) return;
+  if (app_error_code == NGHTTP3_H3_NO_ERROR && inbound_.ended()) return;
   mark_reset(reason_of(app_error_code));
 }
 
 void Http3ClientStream::on_closed(std::uint64_t app_error_code) {
-  if (app_error_code != NGHTTP3_H3_NO_ERROR || !ended_) {
+  if (app_error_code != NGHTTP3_H3_NO_ERROR || !inbound_.ended()) {
     mark_reset(app_error_code == NGHTTP3_H3_NO_ERROR ? ResetReason::kCancel
                                                      : reason_of(app_error_code));
   }
-  drained_.notify();
+  outbound_.wake();
 }
 
 void Http3ClientStream::on_connection_lost() { mark_reset(ResetReason::kConnectionLost); }

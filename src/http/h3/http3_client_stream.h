@@ -4,13 +4,14 @@
 // caller; after the connection is gone it fails as if reset.
 //
 // Concurrency: lives on its connection's worker, like the connection.
+#include <nghttp3/nghttp3.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "src/http/client_exchange.h"
-#include "src/http/h3/http3_outbound.h"
-#include "src/net/event.h"
+#include "src/http/stream_body.h"
 
 namespace triplex::http {
 
@@ -52,7 +53,7 @@ class Http3ClientStream final : public ClientExchange,
   void on_connection_lost();
   void detach() { connection_ = nullptr; }
   // Body bytes received but not yet read (their credit is still out).
-  std::size_t unconsumed() const { return inbound_.size(); }
+  std::size_t unconsumed() const { return inbound_.unread(); }
 
  private:
   void mark_reset(ResetReason reason);
@@ -65,17 +66,14 @@ class Http3ClientStream final : public ClientExchange,
   bool request_ended_at_open_;
   bool early_data_ = false;
 
-  Http3Outbound outbound_;
-  net::Event drained_;
+  OutboundBody outbound_;
 
   ResponseHead head_;  // being received, then final
   bool head_done_ = false;
   std::size_t header_bytes_ = 0;
   bool headers_too_large_ = false;
-  std::string inbound_;
-  bool ended_ = false;
+  InboundBody inbound_;  // its reader also waits there for the head
   Headers trailers_;
-  net::Event readable_;  // head, body, end or reset
 
   ResetReason reset_ = ResetReason::kNone;
 };

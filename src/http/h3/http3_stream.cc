@@ -30,8 +30,8 @@ Http3Stream::Http3Stream(Http3ServerConnection* connection, std::int64_t id,
     : connection_(connection),
       executor_(executor),
       id_(id),
-      readable_(executor),
-      drained_(executor),
+      inbound_(executor),
+      outbound_(executor, connection->options().stream_write_buffer),
       handshake_(executor) {}
 
 const net::PeerInfo& Http3Stream::peer() const {
@@ -42,21 +42,15 @@ const net::PeerInfo& Http3Stream::peer() const {
 asio::awaitable<bool> Http3Stream::read(std::string& out) {
   for (;;) {
     if (is_reset()) throw ExchangeReset(reset_);
-    if (!inbound_.empty()) {
-      std::size_t n = inbound_.size();
-      if (out.empty()) {
-        out.swap(inbound_);
-      } else {
-        out.append(inbound_);
-        inbound_.clear();
-      }
+    if (inbound_.unread() > 0) {
+      std::size_t n = inbound_.take(out);
       // Only now may the peer send as much again.
       if (connection_) connection_->consume(id_, n);
       co_return true;
     }
     // A stream closed without error after an early response: no more body.
-    if (request_ended_ || closed_) co_return false;
-    co_await readable_.wait();
+    if (inbound_.ended() || closed_) co_return false;
+    co_await inbound_.wait();
   }
 }
 
@@ -116,9 +110,9 @@ void Http3Stream::queue(std::string data) {
 asio::awaitable<void> Http3Stream::write(std::string data) {
   if (is_reset() || connection_ == nullptr) throw ExchangeReset(reset_);
   queue(std::move(data));
-  while (outbound_.unacked() > (connection_ ? connection_->options().stream_write_buffer : 0)) {
+  while (outbound_.over_limit()) {
     if (is_reset() || connection_ == nullptr) throw ExchangeReset(reset_);
-    co_await drained_.wait();
+    co_await outbound_.wait_drained();
   }
   if (is_reset()) throw ExchangeReset(reset_);
 }
@@ -136,14 +130,16 @@ void Http3Stream::reset(ResetReason reason) {
   if (is_reset() || closed_) return;
   if (connection_) connection_->reset_stream(id_, h3_error_code(reason));
   reset_ = reason;  // our own reset: no on_reset callback
-  readable_.notify();
-  drained_.notify();
+  inbound_.wake();
+  outbound_.wake();
 }
 
 nghttp3_ssize Http3Stream::read_outbound(nghttp3_vec* vec, std::size_t capacity,
                                          std::uint32_t* flags) {
   bool eof = false;
-  nghttp3_ssize n = outbound_.read(vec, capacity, flags, eof);
+  std::size_t n = outbound_.reference_out(vec, capacity, eof);
+  if (eof) *flags |= NGHTTP3_DATA_FLAG_EOF;
+  if (n == 0 && !eof) return NGHTTP3_ERR_WOULDBLOCK;
   if (eof && !trailers_.empty() && connection_) {
     std::vector<nghttp3_nv> nva;
     nva.reserve(trailers_.size());
@@ -155,7 +151,7 @@ nghttp3_ssize Http3Stream::read_outbound(nghttp3_vec* vec, std::size_t capacity,
       return NGHTTP3_ERR_CALLBACK_FAILURE;
     }
   }
-  return n;
+  return static_cast<nghttp3_ssize>(n);
 }
 
 void Http3Stream::fail_locally(const char* call, int rv) {
@@ -166,40 +162,31 @@ void Http3Stream::fail_locally(const char* call, int rv) {
   // Like a peer's reset, but the handler hears of it from a later turn: this
   // runs inside its own send_head/write.
   reset_ = reason;
-  readable_.notify();
-  drained_.notify();
+  inbound_.wake();
+  outbound_.wake();
   post_reset_notice(shared_from_this(), reason);
 }
 
-void Http3Stream::on_acked(std::uint64_t size) {
-  outbound_.on_acked(size);
-  if (connection_ && outbound_.unacked() <= connection_->options().stream_write_buffer / 2) {
-    drained_.notify();
-  }
-}
+void Http3Stream::on_acked(std::uint64_t size) { outbound_.on_acked(size); }
 
 void Http3Stream::on_data(const std::uint8_t* data, std::size_t size) {
-  inbound_.append(reinterpret_cast<const char*>(data), size);
-  readable_.notify();
+  inbound_.append(data, size);
 }
 
-void Http3Stream::on_request_end() {
-  request_ended_ = true;
-  readable_.notify();
-}
+void Http3Stream::on_request_end() { inbound_.end(); }
 
 void Http3Stream::mark_reset(ResetReason reason) {
   if (is_reset()) return;
   reset_ = reason;
-  readable_.notify();
-  drained_.notify();
+  inbound_.wake();
+  outbound_.wake();
   if (on_reset) on_reset(reason);
 }
 
 void Http3Stream::on_peer_reset(std::uint64_t app_error_code) {
   // Nothing left to cut short, or the answer to our own STOP_SENDING after
   // an early response.
-  if (finished_ && (request_ended_ || app_error_code == NGHTTP3_H3_NO_ERROR)) return;
+  if (finished_ && (inbound_.ended() || app_error_code == NGHTTP3_H3_NO_ERROR)) return;
   mark_reset(reason_of(app_error_code));
 }
 
@@ -210,7 +197,7 @@ void Http3Stream::on_closed(std::uint64_t app_error_code) {
     mark_reset(app_error_code == NGHTTP3_H3_NO_ERROR ? ResetReason::kCancel
                                                      : reason_of(app_error_code));
   }
-  drained_.notify();
+  outbound_.wake();
 }
 
 void Http3Stream::on_connection_lost() {

@@ -5,7 +5,7 @@
 //
 // Concurrency: lives on its connection's worker, like the connection.
 //
-// Response bytes sit in an Http3Outbound from queue() to acknowledgement;
+// Response bytes sit in an OutboundBody from queue() to acknowledgement;
 // write() suspends while more than ConnectionOptions::stream_write_buffer of
 // them are unacknowledged.
 #include <nghttp3/nghttp3.h>
@@ -14,7 +14,7 @@
 #include <string>
 
 #include "src/http/exchange.h"
-#include "src/http/h3/http3_outbound.h"
+#include "src/http/stream_body.h"
 #include "src/net/event.h"
 
 namespace triplex::http {
@@ -62,9 +62,9 @@ class Http3Stream final : public Exchange, public std::enable_shared_from_this<H
   void detach() { connection_ = nullptr; }
   nghttp3_ssize read_outbound(nghttp3_vec* vec, std::size_t capacity, std::uint32_t* flags);
   std::int64_t id() const { return id_; }
-  bool request_ended() const { return request_ended_; }
+  bool request_ended() const { return inbound_.ended(); }
   // Request-body bytes received but not yet read (their credit is still out).
-  std::size_t unconsumed() const { return inbound_.size(); }
+  std::size_t unconsumed() const { return inbound_.unread(); }
 
  private:
   void mark_reset(ResetReason reason);
@@ -80,15 +80,11 @@ class Http3Stream final : public Exchange, public std::enable_shared_from_this<H
   RequestHead head_;
   std::size_t header_bytes_ = 0;
 
-  std::string inbound_;
-  bool request_ended_ = false;
-  net::Event readable_;
-
-  Http3Outbound outbound_;
+  InboundBody inbound_;
+  OutboundBody outbound_;
   bool finished_ = false;
   bool closed_ = false;
   Headers trailers_;
-  net::Event drained_;
 
   bool head_sent_ = false;
   ResetReason reset_ = ResetReason::kNone;
