@@ -1,7 +1,8 @@
 #pragma once
-// Pieces the HTTP/2 and HTTP/3 client tests share for their in-process test
-// applications: an EventLog through which handlers report what they saw to
-// the test thread, query-string numbers, and small Exchange helpers.
+// Pieces the HTTP/1.1, HTTP/2 and HTTP/3 tests share for their in-process
+// test applications (route_table.h): an EventLog through which handlers
+// report what they saw to the test thread, query-string numbers, small
+// Exchange helpers, and a field lookup for responses parsed by hand.
 //
 // Concurrency: EventLog is thread-safe (handlers run on server threads, the
 // test waits on its own); the rest are plain functions.
@@ -16,6 +17,7 @@
 #include <initializer_list>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -84,6 +86,14 @@ inline ResponseHead head_with(int status,
   head.status = status;
   for (const auto& [name, value] : fields) head.headers.add(name, value);
   return head;
+}
+
+// The first field called `name` (lowercase) among `fields`, or null.
+inline const std::string* find_field(const std::vector<Header>& fields, std::string_view name) {
+  for (const auto& f : fields) {
+    if (f.name == name) return &f.value;
+  }
+  return nullptr;
 }
 
 }  // namespace triplex::http::testing

@@ -13,176 +13,40 @@ namespace {
 
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 
-// Behaviour by path:
-//   /echo          reads the body, answers it chunked with trailer x-echo-bytes
-//   /echo-length   the same with a content-length
-//   /stream?n=&size=  n chunks of `size` bytes, trailer x-chunks
-//   /respond-200, /respond-204  respond() at once
-//   /no-read       answers "ok" (content-length) without reading the body
-//   /wait-body     reads the body, reports how that ended
-//   /gate-read     waits for Probe::gate, then reads the body and answers its size
-//   /big?total=    streams `total` bytes in 64 KiB writes, counting in Probe::written
-//   /info          the request head as text
-//   /wrong-length  content-length 10, writes 5
-//   /too-long      content-length 3, writes 5
-//   /close         answers with `connection: close`
-//   /slow          answers after 300 ms
-//   /reset         reset() at once
-//   /extra         respond() with Exchange::extra_response_headers set
-asio::awaitable<void> echo(Exchange& ex, bool with_length) {
-  std::string body = co_await read_all(ex);
-  if (with_length) {
-    ex.send_head(head_with(200, {{"content-length", std::to_string(body.size())}}));
-  } else {
-    ex.send_head(head_with(200, {{"content-type", "text/plain"},
-                                 {"x-te-trailers", ex.capabilities().trailers ? "1" : "0"}}));
-  }
-  if (!body.empty()) co_await ex.write(body);
-  Headers trailers;
-  trailers.add("x-echo-bytes", std::to_string(body.size()));
-  ex.finish(std::move(trailers));
-}
-
-asio::awaitable<void> stream(Exchange& ex, std::size_t n, std::size_t size) {
-  ex.send_head(head_with(200, {}));
-  for (std::size_t i = 0; i < n; ++i) {
-    co_await ex.write(std::string(size, static_cast<char>('a' + i % 26)));
-  }
-  Headers trailers;
-  trailers.add("x-chunks", std::to_string(n));
-  ex.finish(std::move(trailers));
-}
-
-asio::awaitable<void> big(Exchange& ex, Probe& probe, std::size_t total) {
-  ex.send_head(head_with(200, {}));
-  std::size_t sent = 0;
-  while (sent < total) {
-    std::size_t n = std::min<std::size_t>(64 * 1024, total - sent);
-    co_await ex.write(std::string(n, 'x'));
-    sent += n;
-    probe.written = sent;
-  }
-  ex.finish({});
-  probe.add("big-done");
-}
-
-asio::awaitable<void> gate_read(Exchange& ex, Probe& probe) {
-  probe.add("gate-waiting");
-  while (!probe.gate) co_await sleep_for(5ms);
-  std::string body = co_await read_all(ex);
-  ex.send_head(head_with(200, {}));
-  co_await ex.write(std::to_string(body.size()));
-  ex.finish({});
-}
-
-asio::awaitable<void> info(Exchange& ex) {
-  const auto& r = ex.request();
-  std::string text = r.method + "\n" + r.path + "\n" + r.scheme + "\n" + r.authority + "\n";
-  for (const auto& h : r.headers) text += h.name + "=" + h.value + "\n";
-  ex.send_head(head_with(200, {}));
-  co_await ex.write(text);
-  ex.finish({});
-}
-
-// `head`, then `body`.
-asio::awaitable<void> fixed(Exchange& ex, ResponseHead head, std::string body) {
-  ex.send_head(std::move(head));
-  co_await ex.write(std::move(body));
-  ex.finish({});
-}
-
-asio::awaitable<void> slow(Exchange& ex, Probe& probe) {
-  probe.add("slow-started");
-  co_await sleep_for(300ms);
-  ex.send_head(head_with(200, {}));
-  co_await ex.write("slow");
-  ex.finish({});
-}
-
-asio::awaitable<void> wait_body(Exchange& ex, Probe& probe) {
-  std::string body = co_await read_all(ex);
-  probe.add("read-done " + std::to_string(body.size()));
-  ex.respond(head_with(200, {}));
-}
-
-// Behaviour by path:
-//   /echo          reads the body, answers it chunked with trailer x-echo-bytes
-//   /echo-length   the same with a content-length
-//   /stream?n=&size=  n chunks of `size` bytes, trailer x-chunks
-//   /respond-200, /respond-204  respond() at once
-//   /no-read       answers "ok" (content-length) without reading the body
-//   /wait-body     reads the body, reports how that ended
-//   /gate-read     waits for Probe::gate, then reads the body and answers its size
-//   /big?total=    streams `total` bytes in 64 KiB writes, counting in Probe::written
-//   /info          the request head as text
-//   /wrong-length  content-length 10, writes 5
-//   /too-long      content-length 3, writes 5
-//   /close         answers with `connection: close`
-//   /slow          answers after 300 ms
-//   /reset         reset() at once
-//   /extra         respond() with Exchange::extra_response_headers set
-asio::awaitable<void> route_to(Exchange& ex, Probe& probe, const std::string& path,
-                               const std::string& route) {
-  if (route == "/echo" || route == "/echo-length") {
-    co_await echo(ex, route == "/echo-length");
-  } else if (route == "/stream") {
-    co_await stream(ex, query_number(path, "n"), query_number(path, "size"));
-  } else if (route == "/respond-200") {
-    ex.respond(head_with(200, {{"x-kind", "respond"}}));
-  } else if (route == "/respond-204") {
-    ex.respond(head_with(204, {}));
-  } else if (route == "/no-read") {
-    ResponseHead head = head_with(200, {{"content-length", "2"}});
-    co_await fixed(ex, std::move(head), "ok");
-  } else if (route == "/wait-body") {
-    co_await wait_body(ex, probe);
-  } else if (route == "/gate-read") {
-    co_await gate_read(ex, probe);
-  } else if (route == "/big") {
-    co_await big(ex, probe, query_number(path, "total"));
-  } else if (route == "/info") {
-    co_await info(ex);
-  } else if (route == "/wrong-length") {
-    ResponseHead head = head_with(200, {{"content-length", "10"}});
-    co_await fixed(ex, std::move(head), "12345");
-  } else if (route == "/too-long") {
-    ResponseHead head = head_with(200, {{"content-length", "3"}});
-    co_await fixed(ex, std::move(head), "12345");
-  } else if (route == "/close") {
-    ResponseHead head = head_with(200, {{"connection", "close"}, {"content-length", "3"}});
-    co_await fixed(ex, std::move(head), "bye");
-  } else if (route == "/slow") {
-    co_await slow(ex, probe);
-  } else if (route == "/reset") {
-    ex.reset(ResetReason::kCancel);
-  } else if (route == "/extra") {
-    ex.extra_response_headers.add("x-extra", "1");
-    ex.respond(head_with(200, {}));
-  } else {
-    ex.respond(head_with(404, {}));
-  }
-}
-
-asio::awaitable<void> serve(std::shared_ptr<Exchange> ex, std::shared_ptr<Probe> probe) {
-  std::string path = ex->request().path;
-  std::string route = path.substr(0, path.find('?'));
-  ex->on_reset = [probe, route](ResetReason r) {
-    probe->add("on_reset " + route + " " + std::to_string(static_cast<int>(r)));
-  };
-  try {
-    co_await route_to(*ex, *probe, path, route);
-  } catch (const ExchangeReset& e) {
-    probe->add("reset " + route + " " + std::to_string(static_cast<int>(e.reason)));
-  }
-}
-
 }  // namespace
 
 ExchangeHandler make_handler(std::shared_ptr<Probe> probe) {
-  return [probe](std::shared_ptr<Exchange> ex) {
-    auto executor = ex->executor();
-    asio::co_spawn(executor, serve(std::move(ex), probe), asio::detached);
+  // /echo answers chunked (trailers when the client sent `TE: trailers`, as
+  // x-te-trailers tells), /echo-length with a content-length.
+  auto echo_chunked = [](const Exchange& ex, std::size_t) {
+    return head_with(200, {{"content-type", "text/plain"},
+                           {"x-te-trailers", ex.capabilities().trailers ? "1" : "0"}});
   };
+  auto echo_length = [](const Exchange&, std::size_t size) {
+    return head_with(200, {{"content-length", std::to_string(size)}});
+  };
+  using routes::EchoTrailer;
+  RouteTable table;
+  table.add("/echo", routes::echo(echo_chunked, EchoTrailer::kByteCount))
+      .add("/echo-length", routes::echo(echo_length, EchoTrailer::kByteCount))
+      .add("/stream", routes::stream())  // ?n=&size=
+      .add("/respond-200", routes::respond(head_with(200, {{"x-kind", "respond"}})))
+      .add("/respond-204", routes::respond(head_with(204, {})))
+      // Answers without reading the body.
+      .add("/no-read", routes::fixed(head_with(200, {{"content-length", "2"}}), "ok"))
+      .add("/wait-body", routes::wait_body())
+      .add("/gate-read", routes::gate_read())
+      .add("/big", routes::big())  // ?total=
+      .add("/info", routes::info({}))
+      // Framing the handler gets wrong: fewer bytes than promised, more.
+      .add("/wrong-length", routes::fixed(head_with(200, {{"content-length", "10"}}), "12345"))
+      .add("/too-long", routes::fixed(head_with(200, {{"content-length", "3"}}), "12345"))
+      .add("/close",
+           routes::fixed(head_with(200, {{"connection", "close"}, {"content-length", "3"}}), "bye"))
+      .add("/slow", routes::slow())
+      .add("/reset", routes::reset(ResetReason::kCancel))
+      .add("/extra", routes::extra_header());
+  return table.handler(std::move(probe));
 }
 
 TestServer::TestServer(ConnectionOptions options, Http1Timeouts timeouts, int receive_buffer)
@@ -237,17 +101,11 @@ void TestServer::drain_all() {
 }
 
 const std::string* Response::header(std::string_view name) const {
-  for (const auto& h : headers) {
-    if (h.name == name) return &h.value;
-  }
-  return nullptr;
+  return find_field(headers, name);
 }
 
 const std::string* Response::trailer(std::string_view name) const {
-  for (const auto& h : trailers) {
-    if (h.name == name) return &h.value;
-  }
-  return nullptr;
+  return find_field(trailers, name);
 }
 
 Client::Client(std::uint16_t port, int receive_buffer) {

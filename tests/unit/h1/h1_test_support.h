@@ -1,9 +1,9 @@
 #pragma once
 // Test scaffolding for the HTTP/1.1 server: a server that runs
-// Http1ServerConnections on a background io_context with a handler that
-// picks its behaviour from the request path, a Probe through which handlers
-// report what they saw, and a blocking raw-socket client that speaks just
-// enough HTTP/1.1 to check responses byte by byte.
+// Http1ServerConnections on a background io_context with the test
+// application (tests/support/route_table.h: routes by path, a Probe through
+// which handlers report what they saw), and a blocking raw-socket client
+// that speaks just enough HTTP/1.1 to check responses byte by byte.
 //
 // Concurrency: the server's connections and handlers run on its thread; the
 // Probe is the only state shared with the test thread (mutex-guarded).
@@ -32,21 +32,13 @@
 #include <vector>
 
 #include "src/http/h1/http1_server_connection.h"
-#include "tests/support/exchange_test_kit.h"
+#include "tests/support/route_table.h"
 
 namespace triplex::http::testing {
 
 using namespace std::chrono_literals;
 
-// What handlers report to the test thread: named events (EventLog) and two
-// counters. Thread-safe (mutex and atomics).
-class Probe : public EventLog {
- public:
-  std::atomic<std::size_t> written{0};  // bytes the /big handler's write() returned for
-  std::atomic<bool> gate{false};        // opens /gate-read
-};
-
-// The test application: behaviour by path (see the .cc for the list).
+// The test application: behaviour by path (see the .cc for the table).
 ExchangeHandler make_handler(std::shared_ptr<Probe> probe);
 
 // Accepts on 127.0.0.1 (a free port) and starts an Http1ServerConnection per

@@ -53,37 +53,13 @@ asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor,
 
 }  // namespace
 
-std::string Reply::header(std::string_view name) const {
-  const std::string* v = headers.find(name);
-  return v ? *v : std::string();
-}
-
-std::string Reply::trailer(std::string_view name) const {
-  const std::string* v = trailers.find(name);
-  return v ? *v : std::string();
-}
-
-RequestHead request(std::string method, std::string path, std::string authority) {
-  RequestHead head;
-  head.method = std::move(method);
-  head.scheme = "http";
-  head.authority = std::move(authority);
-  head.path = std::move(path);
-  return head;
-}
-
 asio::awaitable<Reply> complete(std::shared_ptr<ClientExchange> exchange,
                                 std::vector<std::string> pieces, bool finish) {
   Reply reply;
   try {
     for (auto& piece : pieces) co_await exchange->write(std::move(piece));
     if (finish) exchange->finish();
-    ResponseHead head = co_await exchange->read_head();
-    reply.status = head.status;
-    reply.headers = std::move(head.headers);
-    while (co_await exchange->read(reply.body)) {
-    }
-    reply.trailers = exchange->trailers();
+    co_await read_reply_into(exchange, reply);
   } catch (const ExchangeReset& e) {
     reply.reset = e.reason;
   }

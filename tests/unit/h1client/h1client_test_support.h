@@ -1,8 +1,9 @@
 #pragma once
-// Test scaffolding for the HTTP/1.1 client: driving an io_context from the
-// test thread, connecting an Http1ClientConnection, fetching whole
-// responses, and a canned peer that answers whatever it is asked with fixed
-// bytes (for responses our own server would never send).
+// Test scaffolding for the HTTP/1.1 client: connecting an
+// Http1ClientConnection, complete() (a whole response, with a reset as a
+// value), and a canned peer that answers whatever it is asked with fixed
+// bytes (for responses our own server would never send). Reply, request()
+// and the io_context drivers are client_test_kit.h's.
 //
 // Concurrency: everything here runs on the test thread's io_context.
 #include <gtest/gtest.h>
@@ -19,32 +20,16 @@
 #include <vector>
 
 #include "src/http/h1/http1_client_connection.h"
-#include "tests/support/io_driver.h"
+#include "tests/support/client_test_kit.h"
 
 namespace triplex::http::testing {
 
 using namespace std::chrono_literals;
 
-using triplex::testing::run;
-using triplex::testing::run_for;
-using triplex::testing::run_until;
-
-// A whole response, or how the exchange failed.
-struct Reply {
-  int status = 0;
-  Headers headers;
-  std::string body;
-  Headers trailers;
-  std::optional<ResetReason> reset;  // set if the exchange failed
-
-  std::string header(std::string_view name) const;
-  std::string trailer(std::string_view name) const;
-};
-
-RequestHead request(std::string method, std::string path, std::string authority = "localhost");
-
-// Sends `body` in `pieces` writes (then finish()) unless the exchange was
-// opened with end_stream, and reads the whole response.
+// Writes the request body in `pieces` (then, with `finish`, ends it) and
+// reads the whole response. Unlike fetch(), a reset does not throw: it comes
+// back in Reply::reset, with whatever arrived before it, because these tests
+// check resets as values.
 asio::awaitable<Reply> complete(std::shared_ptr<ClientExchange> exchange,
                                 std::vector<std::string> pieces = {}, bool finish = true);
 

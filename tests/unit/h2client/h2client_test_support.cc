@@ -15,139 +15,37 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "tests/support/eventually.h"
+
 namespace triplex::http::testing {
 
 // --- the test application -------------------------------------------------------------------
 
 namespace {
 
-asio::awaitable<void> echo_with_trailer(Exchange& ex) {
-  std::string body = co_await read_all(ex);
-  std::size_t size = body.size();
-  ex.send_head(head_with(200, {{"content-type", "application/octet-stream"}}));
-  if (!body.empty()) co_await ex.write(std::move(body));
-  Headers trailers;
-  trailers.add("x-echo-bytes", std::to_string(size));
-  ex.finish(std::move(trailers));
-}
-
-asio::awaitable<void> stream(Exchange& ex, std::size_t n, std::size_t size) {
-  ex.send_head(head_with(200, {}));
-  for (std::size_t i = 0; i < n; ++i) {
-    std::string chunk(size, static_cast<char>('a' + i % 26));
-    co_await ex.write(std::move(chunk));
-  }
-  Headers trailers;
-  trailers.add("x-chunks", std::to_string(n));
-  ex.finish(std::move(trailers));
-}
-
-asio::awaitable<void> big(Exchange& ex, Probe& probe, std::size_t total) {
-  ex.send_head(head_with(200, {}));
-  std::size_t sent = 0;
-  while (sent < total) {
-    std::size_t n = std::min<std::size_t>(64 * 1024, total - sent);
-    std::string chunk(n, 'x');
-    co_await ex.write(std::move(chunk));
-    sent += n;
-    probe.written = sent;
-  }
-  ex.finish({});
-}
-
-asio::awaitable<void> sleep_then_answer(Exchange& ex, Probe& probe, std::size_t ms) {
-  int now = ++probe.in_flight;
-  int seen = probe.max_in_flight;
-  while (now > seen && !probe.max_in_flight.compare_exchange_weak(seen, now)) {
-  }
-  probe.add("sleep-started");
-  std::chrono::milliseconds pause(ms);
-  co_await sleep_for(pause);
-  --probe.in_flight;
-  ex.send_head(head_with(200, {}));
-  std::string body = "awake";
-  co_await ex.write(std::move(body));
-  ex.finish({});
-}
-
-asio::awaitable<void> info(Exchange& ex) {
-  const auto& r = ex.request();
-  std::string text = r.method + "\n" + r.path + "\n" + r.scheme + "\n" + r.authority + "\n" +
-                     std::string(http_version_name(ex.capabilities().version)) + "\n" +
-                     ex.peer().alpn + "\n";
-  for (const auto& h : r.headers) text += h.name + "=" + h.value + "\n";
-  if (!ex.peer().client_subject.empty()) text += "client=" + ex.peer().client_subject + "\n";
-  ex.send_head(head_with(200, {}));
-  co_await ex.write(std::move(text));
-  ex.finish({});
-}
-
-// Behaviour by path:
-//   /hello            "hello h2"
-//   /echo-trailer     reads the body, answers it with trailer x-echo-bytes
-//   /stream?n=&size=  n writes of `size` bytes, trailer x-chunks
-//   /big?total=       `total` bytes in 64 KiB writes, counted in Probe::written
-//   /sleep?ms=        answers "awake" after `ms`; counts concurrent sleepers
-//   /slow             reports slow-started, answers "slow" after 300 ms
-//   /reset?reason=N   reset(ResetReason(N)) at once
-//   /info             the request head as text (and version, ALPN, client certificate)
-asio::awaitable<void> route_to(Exchange& ex, Probe& probe, const std::string& path,
-                               const std::string& route) {
-  if (route == "/hello") {
-    ex.send_head(head_with(200, {{"content-type", "text/plain"}}));
-    std::string body = "hello h2";
-    co_await ex.write(std::move(body));
-    ex.finish({});
-  } else if (route == "/echo-trailer") {
-    co_await echo_with_trailer(ex);
-  } else if (route == "/stream") {
-    std::size_t n = query_number(path, "n");
-    std::size_t size = query_number(path, "size");
-    co_await stream(ex, n, size);
-  } else if (route == "/big") {
-    std::size_t total = query_number(path, "total");
-    co_await big(ex, probe, total);
-  } else if (route == "/sleep") {
-    std::size_t ms = query_number(path, "ms");
-    co_await sleep_then_answer(ex, probe, ms);
-  } else if (route == "/slow") {
-    probe.add("slow-started");
-    std::chrono::milliseconds pause = 300ms;
-    co_await sleep_for(pause);
-    ex.send_head(head_with(200, {}));
-    std::string body = "slow";
-    co_await ex.write(std::move(body));
-    ex.finish({});
-  } else if (route == "/reset") {
-    ex.reset(static_cast<ResetReason>(query_number(path, "reason")));
-  } else if (route == "/info") {
-    co_await info(ex);
-  } else {
-    ex.respond(head_with(404, {}));
-  }
-}
-
-asio::awaitable<void> serve(std::shared_ptr<Exchange> ex, std::shared_ptr<Probe> probe) {
-  std::string path = ex->request().path;
-  std::string route = path.substr(0, path.find('?'));
-  ex->on_reset = [probe, route](ResetReason r) {
-    probe->add("on_reset " + route + " " + std::to_string(static_cast<int>(r)));
-  };
-  try {
-    co_await route_to(*ex, *probe, path, route);
-    probe->add("done " + route);
-  } catch (const ExchangeReset& e) {
-    probe->add("reset " + route + " " + std::to_string(static_cast<int>(e.reason)));
-  }
+// ?reason=N: reset(ResetReason(N)) at once.
+asio::awaitable<void> reset_from_query(Exchange& ex, Probe&, const std::string& path) {
+  ex.reset(static_cast<ResetReason>(query_number(path, "reason")));
+  co_return;
 }
 
 }  // namespace
 
 ExchangeHandler make_handler(std::shared_ptr<Probe> probe) {
-  return [probe](std::shared_ptr<Exchange> ex) {
-    auto executor = ex->executor();
-    asio::co_spawn(executor, serve(std::move(ex), probe), asio::detached);
-  };
+  using routes::EchoTrailer;
+  RouteTable table;
+  table.add("/hello", routes::fixed(head_with(200, {{"content-type", "text/plain"}}), "hello h2"))
+      .add("/echo-trailer",
+           routes::echo(head_with(200, {{"content-type", "application/octet-stream"}}),
+                        EchoTrailer::kByteCount))
+      .add("/stream", routes::stream())  // ?n=&size=
+      .add("/big", routes::big())        // ?total=
+      .add("/sleep", routes::sleep())    // ?ms=
+      .add("/slow", routes::slow())
+      .add("/reset", reset_from_query)
+      // With the version, the ALPN and the client certificate's subject.
+      .add("/info", routes::info({.version_and_alpn = true, .client_subject = true}));
+  return table.handler(std::move(probe));
 }
 
 // --- TestServer -----------------------------------------------------------------------------
@@ -162,8 +60,7 @@ TestServer::TestServer(ConnectionOptions options, std::optional<TlsOptions> tls)
   listener_ = std::make_unique<net::TcpListener>(
       pool_, bind_to, tls_,
       [http = http_.get()](std::unique_ptr<net::ByteStream> s) { http->accept(std::move(s)); });
-  work_.emplace(pool_.context(0).get_executor());
-  thread_ = std::thread([this] { pool_.run(); });
+  pool_.start();
 }
 
 TestServer::~TestServer() {
@@ -171,16 +68,11 @@ TestServer::~TestServer() {
   http_->drain();
   wait_idle(3000ms);
   pool_.stop();
-  thread_.join();
+  pool_.join();
 }
 
 bool TestServer::wait_idle(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (http_->open_connections() != 0) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
+  return triplex::testing::eventually([&] { return http_->open_connections() == 0; }, timeout);
 }
 
 // --- ScriptedPeer ---------------------------------------------------------------------------

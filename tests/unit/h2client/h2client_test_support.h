@@ -1,10 +1,11 @@
 #pragma once
 // Test scaffolding for the HTTP/2 client: the triplex HTTP server (TcpListener
-// + HttpServer, plaintext or TLS) on a background worker with a handler that
-// picks its behaviour from the request path, a Probe through which handlers
-// report what they saw, a ScriptedPeer (a raw HTTP/2 server that sends
-// exactly the frames a test scripts), and drivers that run the client's
-// io_context from the test thread.
+// + HttpServer, plaintext or TLS) on a background worker with the test
+// application (tests/support/route_table.h: routes by path, a Probe through
+// which handlers report what they saw), a ScriptedPeer (a raw HTTP/2 server
+// that sends exactly the frames a test scripts), and (client_test_kit.h)
+// whole replies and the drivers that run the client's io_context from the
+// test thread.
 //
 // Concurrency: the server's connections and handlers run on its worker
 // thread, a ScriptedPeer on its own thread; the Probe is the only state
@@ -28,22 +29,14 @@
 #include "src/net/tcp_listener.h"
 #include "src/net/tls_context.h"
 #include "src/net/worker_pool.h"
-#include "tests/support/exchange_test_kit.h"
-#include "tests/support/io_driver.h"
+#include "tests/support/client_test_kit.h"
+#include "tests/support/route_table.h"
 
 namespace triplex::http::testing {
 
 using namespace std::chrono_literals;
 
-// What handlers report to the test thread. Thread-safe.
-class Probe : public EventLog {
- public:
-  std::atomic<std::size_t> written{0};  // bytes /big's write() calls returned for
-  std::atomic<int> in_flight{0};        // /sleep handlers running
-  std::atomic<int> max_in_flight{0};
-};
-
-// The test application: behaviour by path (see the .cc for the list).
+// The test application: behaviour by path (see the .cc for the table).
 ExchangeHandler make_handler(std::shared_ptr<Probe> probe);
 
 // The triplex HTTP server on 127.0.0.1 (a free port), one background worker.
@@ -67,8 +60,6 @@ class TestServer {
   std::shared_ptr<net::TlsContext> tls_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<net::TcpListener> listener_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  std::thread thread_;
 };
 
 // One accepted connection of a ScriptedPeer: blocking frame I/O for scripts.
@@ -113,9 +104,5 @@ class ScriptedPeer {
   std::uint16_t port_ = 0;
   std::thread thread_;
 };
-
-using triplex::testing::run;
-using triplex::testing::run_for;
-using triplex::testing::run_until;
 
 }  // namespace triplex::http::testing

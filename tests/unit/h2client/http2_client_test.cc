@@ -18,6 +18,7 @@
 
 #include "src/http/h2/http2_client_connection.h"
 #include "src/net/tcp_connector.h"
+#include "tests/support/client_test_kit.h"
 #include "tests/support/test_pki.h"
 #include "tests/unit/h2client/h2client_test_support.h"
 
@@ -25,51 +26,6 @@ extern char** environ;
 
 namespace triplex::http::testing {
 namespace {
-
-struct Reply {
-  int status = 0;
-  Headers headers;
-  std::string body;
-  Headers trailers;
-};
-
-RequestHead request(std::string method, std::string path) {
-  RequestHead head;
-  head.method = std::move(method);
-  head.authority = "localhost";
-  head.path = std::move(path);
-  return head;
-}
-
-// Sends `body` on an opened exchange and reads the whole response.
-asio::awaitable<Reply> complete(std::shared_ptr<ClientExchange> exchange, std::string body) {
-  if (!body.empty()) {
-    co_await exchange->write(std::move(body));
-    exchange->finish();
-  }
-  Reply reply;
-  ResponseHead response = co_await exchange->read_head();
-  reply.status = response.status;
-  reply.headers = std::move(response.headers);
-  while (co_await exchange->read(reply.body)) {
-  }
-  reply.trailers = exchange->trailers();
-  co_return reply;
-}
-
-// Opens the request at once, not when the task first runs.
-asio::awaitable<Reply> fetch(const std::shared_ptr<Http2ClientConnection>& connection,
-                             RequestHead head, std::string body = {}) {
-  bool end_stream = body.empty();
-  return complete(connection->open(std::move(head), end_stream), std::move(body));
-}
-
-asio::awaitable<std::string> read_body(std::shared_ptr<ClientExchange> exchange) {
-  std::string body;
-  while (co_await exchange->read(body)) {
-  }
-  co_return body;
-}
 
 std::string field(const Headers& headers, std::string_view name) {
   const std::string* value = headers.find(name);
@@ -244,7 +200,7 @@ TEST_F(Http2ClientTest, ResettingARequestHeldBackByTheStreamLimitSendsNothing) {
   ASSERT_TRUE(run_until(io_, [&] { return server.probe().in_flight == 1; }));
   held->reset(ResetReason::kCancel);
   EXPECT_THROW(run(io_, held->read_head()), ExchangeReset);
-  EXPECT_EQ(run(io_, complete(first, {})).body, "awake");
+  EXPECT_EQ(run(io_, read_reply(first)).body, "awake");
   // An RST_STREAM for a stream the server never saw would have been a
   // connection error.
   EXPECT_EQ(get(c, "/hello").body, "hello h2");
@@ -261,7 +217,7 @@ TEST_F(Http2ClientTest, GoawayLetsRequestsInFlightFinishAndRefusesNewOnes) {
   ASSERT_TRUE(run_until(io_, [&] { return server.probe().contains("slow-started"); }));
   server.drain();
   ASSERT_TRUE(run_until(io_, [&] { return !c->is_open(); }));
-  Reply reply = run(io_, complete(slow, {}));
+  Reply reply = run(io_, read_reply(slow));
   EXPECT_EQ(reply.body, "slow");
   EXPECT_EQ(reset_reason_of(c, "/hello"), ResetReason::kRefused);  // safe to send elsewhere
   EXPECT_TRUE(run_until(io_, [&] { return server.open_connections() == 0; }));

@@ -19,163 +19,46 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tests/support/eventually.h"
+
 namespace triplex::http::testing {
 
 // --- the test application -------------------------------------------------------------------
 
 namespace {
 
-asio::awaitable<void> echo(Exchange& ex) {
-  std::string body = co_await read_all(ex);
-  ex.send_head(head_with(200, {{"content-type", "text/plain"}}));
-  if (!body.empty()) co_await ex.write(std::move(body));
-  ex.finish({});
-}
-
-asio::awaitable<void> echo_with_trailer(Exchange& ex) {
-  std::string body = co_await read_all(ex);
-  std::size_t size = body.size();
-  ex.send_head(head_with(200, {{"content-type", "text/plain"}}));
-  if (!body.empty()) co_await ex.write(std::move(body));
-  Headers trailers;
-  trailers.add("x-echo-bytes", std::to_string(size));
-  ex.finish(std::move(trailers));
-}
-
-asio::awaitable<void> stream(Exchange& ex, std::size_t n, std::size_t size) {
-  ex.send_head(head_with(200, {}));
-  for (std::size_t i = 0; i < n; ++i) {
-    std::string chunk(size, static_cast<char>('a' + i % 26));
-    co_await ex.write(std::move(chunk));
-  }
-  Headers trailers;
-  trailers.add("x-chunks", std::to_string(n));
-  ex.finish(std::move(trailers));
-}
-
-asio::awaitable<void> gate_read(Exchange& ex, Probe& probe) {
-  probe.add("gate-waiting");
-  while (!probe.gate) co_await sleep_for(5ms);
-  std::string first;
-  co_await ex.read(first);
-  probe.first_read = first.size();
-  std::string rest = co_await read_all(ex);
-  ex.send_head(head_with(200, {}));
-  std::string total = std::to_string(first.size() + rest.size());
-  co_await ex.write(std::move(total));
-  ex.finish({});
-}
-
-asio::awaitable<void> info(Exchange& ex) {
-  const auto& r = ex.request();
-  std::string text = r.method + "\n" + r.path + "\n" + r.scheme + "\n" + r.authority + "\n" +
-                     std::string(http_version_name(ex.capabilities().version)) + "\n" +
-                     ex.peer().alpn + "\n";
-  for (const auto& h : r.headers) text += h.name + "=" + h.value + "\n";
-  text += std::string("early=") + (ex.is_early_data() ? "1" : "0") + "\n";
-  ex.send_head(head_with(200, {}));
-  co_await ex.write(std::move(text));
-  ex.finish({});
-}
-
-asio::awaitable<void> wait_body(Exchange& ex, Probe& probe) {
-  std::string body = co_await read_all(ex);
-  probe.add("read-done " + std::to_string(body.size()));
-  ex.respond(head_with(200, {}));
-}
-
-// Behaviour by path:
-//   /hello            "hello h3"
-//   /echo             reads the body, answers it (no trailers)
-//   /echo-trailer     the same with trailer x-echo-bytes
-//   /stream?n=&size=  n writes of `size` bytes, trailer x-chunks
-//   /respond-204      respond() at once
-//   /no-read          answers "ok" without reading the body
-//   /wait-body        reads the body, reports its size
-//   /gate-read        waits for Probe::gate, reads, reports the first read's size
-//   /info             the request head as text
-//   /reset            reset(kCancel) at once
-//   /reset-refused    reset(kRefused) at once
-//   /extra            respond() with Exchange::extra_response_headers set
-//   /slow             answers after 300 ms
-//   /sleep?ms=        answers "awake" after `ms` milliseconds
-//   /after-handshake  waits for the handshake, answers "early=E confirmed=C"
-asio::awaitable<void> route_to(Exchange& ex, Probe& probe, const std::string& path,
-                               const std::string& route) {
-  if (route == "/hello") {
-    ex.send_head(head_with(200, {{"content-type", "text/plain"}}));
-    co_await ex.write("hello h3");
-    ex.finish({});
-  } else if (route == "/echo") {
-    co_await echo(ex);
-  } else if (route == "/echo-trailer") {
-    co_await echo_with_trailer(ex);
-  } else if (route == "/stream") {
-    co_await stream(ex, query_number(path, "n"), query_number(path, "size"));
-  } else if (route == "/respond-204") {
-    ex.respond(head_with(204, {{"x-kind", "respond"}}));
-  } else if (route == "/no-read") {
-    ex.send_head(head_with(200, {}));
-    co_await ex.write("ok");
-    ex.finish({});
-  } else if (route == "/wait-body") {
-    co_await wait_body(ex, probe);
-  } else if (route == "/gate-read") {
-    co_await gate_read(ex, probe);
-  } else if (route == "/info") {
-    co_await info(ex);
-  } else if (route == "/reset") {
-    ex.reset(ResetReason::kCancel);
-  } else if (route == "/reset-refused") {
-    ex.reset(ResetReason::kRefused);
-  } else if (route == "/extra") {
-    ex.extra_response_headers.add("x-extra", "1");
-    ex.respond(head_with(200, {}));
-  } else if (route == "/slow") {
-    probe.add("slow-started");
-    co_await sleep_for(300ms);
-    ex.send_head(head_with(200, {}));
-    co_await ex.write("slow");
-    ex.finish({});
-  } else if (route == "/after-handshake") {
-    bool early = ex.is_early_data();
-    bool confirmed = co_await ex.wait_for_handshake();
-    ex.send_head(head_with(200, {}));
-    std::string text =
-        std::string("early=") + (early ? "1" : "0") + " confirmed=" + (confirmed ? "1" : "0");
-    co_await ex.write(std::move(text));
-    ex.finish({});
-  } else if (route == "/sleep") {
-    co_await sleep_for(std::chrono::milliseconds(query_number(path, "ms")));
-    ex.send_head(head_with(200, {}));
-    co_await ex.write("awake");
-    ex.finish({});
-  } else {
-    ex.respond(head_with(404, {}));
-  }
-}
-
-asio::awaitable<void> serve(std::shared_ptr<Exchange> ex, std::shared_ptr<Probe> probe) {
-  std::string path = ex->request().path;
-  std::string route = path.substr(0, path.find('?'));
-  ex->on_reset = [probe, route](ResetReason r) {
-    probe->add("on_reset " + route + " " + std::to_string(static_cast<int>(r)));
-  };
-  try {
-    co_await route_to(*ex, *probe, path, route);
-    probe->add("done " + route);
-  } catch (const ExchangeReset& e) {
-    probe->add("reset " + route + " " + std::to_string(static_cast<int>(e.reason)));
-  }
+// Waits for the handshake, answers "early=E confirmed=C".
+asio::awaitable<void> after_handshake(Exchange& ex, Probe&, const std::string&) {
+  bool early = ex.is_early_data();
+  bool confirmed = co_await ex.wait_for_handshake();
+  std::string text =
+      std::string("early=") + (early ? "1" : "0") + " confirmed=" + (confirmed ? "1" : "0");
+  co_await reply(ex, head_with(200, {}), std::move(text));
 }
 
 }  // namespace
 
 ExchangeHandler make_handler(std::shared_ptr<Probe> probe) {
-  return [probe](std::shared_ptr<Exchange> ex) {
-    auto executor = ex->executor();
-    asio::co_spawn(executor, serve(std::move(ex), probe), asio::detached);
-  };
+  using routes::EchoTrailer;
+  ResponseHead text_plain = head_with(200, {{"content-type", "text/plain"}});
+  RouteTable table;
+  table.add("/hello", routes::fixed(text_plain, "hello h3"))
+      .add("/echo", routes::echo(text_plain, EchoTrailer::kNone))
+      .add("/echo-trailer", routes::echo(text_plain, EchoTrailer::kByteCount))
+      .add("/stream", routes::stream())  // ?n=&size=
+      .add("/respond-204", routes::respond(head_with(204, {{"x-kind", "respond"}})))
+      .add("/no-read", routes::fixed(head_with(200, {}), "ok"))  // without reading the body
+      .add("/wait-body", routes::wait_body())
+      .add("/gate-read", routes::gate_read())
+      // With the version, the ALPN and whether the request came as 0-RTT.
+      .add("/info", routes::info({.version_and_alpn = true, .early_data = true}))
+      .add("/reset", routes::reset(ResetReason::kCancel))
+      .add("/reset-refused", routes::reset(ResetReason::kRefused))
+      .add("/extra", routes::extra_header())
+      .add("/slow", routes::slow())
+      .add("/sleep", routes::sleep())  // ?ms=
+      .add("/after-handshake", after_handshake);
+  return table.handler(std::move(probe));
 }
 
 // --- TestServer -----------------------------------------------------------------------------
@@ -196,42 +79,29 @@ void TestServer::start(ExchangeHandler handler, const ConnectionOptions& options
   tls_ = std::make_shared<net::TlsContext>(tls);
   asio::ip::udp::endpoint bind_to(asio::ip::make_address(address), 0);
   listener_ = std::make_unique<Http3Listener>(pool_, bind_to, tls_, options, std::move(handler));
-  work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
-      pool_.context(0).get_executor());
-  thread_ = std::thread([this] { pool_.run(); });
+  pool_.start();
 }
 
 TestServer::~TestServer() {
   listener_->drain();
   wait_idle(3000ms);
   pool_.stop();
-  thread_.join();
+  pool_.join();
   listener_.reset();
 }
 
 bool TestServer::wait_idle(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (listener_->open_connections() != 0) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
+  return triplex::testing::eventually([&] { return listener_->open_connections() == 0; }, timeout);
 }
 
 // --- gtlsclient -----------------------------------------------------------------------------
 
 const std::string* Response::header(std::string_view name) const {
-  for (const auto& h : headers) {
-    if (h.name == name) return &h.value;
-  }
-  return nullptr;
+  return find_field(headers, name);
 }
 
 const std::string* Response::trailer(std::string_view name) const {
-  for (const auto& h : trailers) {
-    if (h.name == name) return &h.value;
-  }
-  return nullptr;
+  return find_field(trailers, name);
 }
 
 namespace {

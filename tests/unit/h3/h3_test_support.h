@@ -1,8 +1,9 @@
 #pragma once
 // Test scaffolding for the HTTP/3 server: an Http3Listener on a background
-// WorkerPool with a handler that picks its behaviour from the request path,
-// a Probe through which handlers report what they saw, and a runner for
-// ngtcp2's example client (gtlsclient) that parses the responses it logs.
+// WorkerPool with the test application (tests/support/route_table.h: routes
+// by path, a Probe through which handlers report what they saw), and a
+// runner for ngtcp2's example client (gtlsclient) that parses the responses
+// it logs.
 //
 // Concurrency: the server's connections and handlers run on the pool's
 // threads; the Probe is the only state shared with the test thread
@@ -23,20 +24,13 @@
 #include "src/http/h3/http3_listener.h"
 #include "src/net/tls_context.h"
 #include "src/net/worker_pool.h"
-#include "tests/support/exchange_test_kit.h"
+#include "tests/support/route_table.h"
 
 namespace triplex::http::testing {
 
 using namespace std::chrono_literals;
 
-// What handlers report to the test thread. Thread-safe.
-class Probe : public EventLog {
- public:
-  std::atomic<std::size_t> first_read{0};  // bytes the first read() of /gate-read returned
-  std::atomic<bool> gate{false};           // opens /gate-read
-};
-
-// The test application: behaviour by path (see the .cc for the list).
+// The test application: behaviour by path (see the .cc for the table).
 ExchangeHandler make_handler(std::shared_ptr<Probe> probe);
 
 // An Http3Listener on `address` (a free port; 127.0.0.1 unless told) with a
@@ -63,8 +57,6 @@ class TestServer {
   net::WorkerPool pool_;
   std::shared_ptr<net::TlsContext> tls_;
   std::unique_ptr<Http3Listener> listener_;
-  std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  std::thread thread_;
 };
 
 // One request stream as gtlsclient reported it.

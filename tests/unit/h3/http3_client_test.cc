@@ -137,7 +137,7 @@ TEST_F(Http3ClientTest, GoawayLetsRequestsInFlightFinishAndRefusesNewOnes) {
   ASSERT_TRUE(run_until(io_, [&] { return server.probe().contains("slow-started"); }));
   server.listener().drain();
   ASSERT_TRUE(run_until(io_, [&] { return !c->is_open(); }));
-  Reply reply = run(io_, complete(slow, {}));
+  Reply reply = run(io_, read_reply(slow));
   EXPECT_EQ(reply.body, "slow");
   try {
     get(c, "/hello");
