@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`. Everything else helps them.
-.PHONY: setup build test demo fuzz asan clean format bench package package-check docs
+.PHONY: setup build test demo fuzz asan clean format tidy bench package package-check docs
 
 JOBS ?= $(shell nproc)
 
@@ -11,11 +11,12 @@ build: setup
 	@cmake --build build -j $(JOBS)
 
 # Every suite through CTest (the installed package and the README's examples among
-# them); triplex as a shared-library subproject; the libFuzzer targets get a short run
+# them); triplex as a shared-library subproject; clang-tidy; the libFuzzer targets get a short run
 # when clang is present.
 test: build
 	@cd build && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory package-check
+	@$(MAKE) --no-print-directory tidy
 	@$(MAKE) --no-print-directory asan
 	@if command -v clang++ >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz; \
 	 else echo "clang++ not found: fuzz targets skipped"; fi
@@ -52,6 +53,15 @@ demo: build
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+# clang-tidy's bugprone and performance checks (.clang-tidy) over src/ and
+# include/; any finding fails. The full report is kept in build/tidy.log.
+tidy: build
+	@echo "clang-tidy over src/ (about 5 minutes on 2 cores)"
+	@run-clang-tidy -j $(JOBS) -p build -quiet "$(CURDIR)/src/" > build/tidy.log 2>&1 || \
+	  { sed -E 's/\x1b\[[0-9;]*m//g' build/tidy.log | grep -E '(error|warning): ' | sort -u; \
+	    echo "clang-tidy: findings above (build/tidy.log)"; exit 1; }
+	@echo "clang-tidy: clean"
 
 bench: build
 	@bench/run

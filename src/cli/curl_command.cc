@@ -294,6 +294,7 @@ CurlPlan plan_curl(const CurlFlags& f) {
                                    {"--key", f.key}}) {
     if (path.empty()) continue;
     std::string why = open_problem(path);
+    // NOLINTNEXTLINE(performance-inefficient-string-concatenation): thrown once, not looped
     if (!why.empty()) throw Failure("cannot read " + std::string(flag) + " " + path + ": " + why);
   }
   if (f.cert.empty() != f.key.empty()) {
@@ -502,7 +503,7 @@ int curl(const CurlFlags& flags) {
   int code = 0;
   std::exception_ptr error;
   asio::co_spawn(io, run_curl(channel, flags, plan), [&](std::exception_ptr e, int c) {
-    error = e;
+    error = std::move(e);
     code = c;
     channel->close();
     io.stop();

@@ -53,7 +53,7 @@ std::string indent_json(std::string_view compact, int indent) {
   bool in_string = false;
   auto newline = [&](int level) {
     out += '\n';
-    out.append(static_cast<std::size_t>(level * indent), ' ');
+    out.append(static_cast<std::size_t>(level) * static_cast<std::size_t>(indent), ' ');
   };
   for (std::size_t i = 0; i < compact.size(); ++i) {
     char c = compact[i];

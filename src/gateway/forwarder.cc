@@ -171,7 +171,7 @@ RpcKind upstream_kind(const ProxyContext& context,
 }
 
 // The status a call that threw ends with, as the dispatcher will answer it.
-Status status_of(std::exception_ptr error, const ServerContext& context) {
+Status status_of(const std::exception_ptr& error, const ServerContext& context) {
   try {
     std::rethrow_exception(error);
   } catch (const Error& e) {

@@ -51,7 +51,7 @@ asio::awaitable<void> check_loop(std::shared_ptr<Cluster> cluster, Endpoint& end
 }
 
 // A check loop only ends by throwing: say so, unless the gateway is stopping.
-void report_stopped(const std::string& url, std::exception_ptr failure) {
+void report_stopped(const std::string& url, const std::exception_ptr& failure) {
   try {
     std::rethrow_exception(failure);
   } catch (const std::system_error& e) {
@@ -75,7 +75,7 @@ void HealthChecker::start() {
       // Its own Channel: checks must not queue behind (or count as) traffic.
       auto channel = Channel::create(io_, endpoint->url(), endpoint->options());
       asio::co_spawn(io_, check_loop(cluster, *endpoint, std::move(channel)),
-                     [url = endpoint->url()](std::exception_ptr failure) {
+                     [url = endpoint->url()](const std::exception_ptr& failure) {
                        if (failure) report_stopped(url, failure);
                      });
     }

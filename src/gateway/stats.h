@@ -70,6 +70,22 @@ class GatewayStats {
   // listener, http_version, protocol, code.
   using ListenerKey = std::tuple<std::string, std::string, std::string, Code>;
   using ClusterKey = std::tuple<std::string, Code>;
+  // Orders keys of strings and lookups of string_views as tuples of views,
+  // so a lookup builds no strings (and needs no mixed-type tuple compare).
+  struct ViewLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return views(a) < views(b);
+    }
+    template <class Tuple>
+    static auto views(const Tuple& t) {
+      return std::apply([](const auto&... f) { return std::tuple{view(f)...}; }, t);
+    }
+    static std::string_view view(const std::string& s) { return s; }
+    static std::string_view view(std::string_view s) { return s; }
+    static Code view(Code c) { return c; }
+  };
 
   MethodStats& method_stats(std::string_view method);
 
@@ -77,8 +93,8 @@ class GatewayStats {
   mutable std::mutex mutex_;
   std::uint64_t total_calls_ = 0;
   std::map<std::string, MethodStats, std::less<>> methods_;
-  std::map<ListenerKey, std::uint64_t, std::less<>> listener_calls_;
-  std::map<ClusterKey, std::uint64_t, std::less<>> cluster_calls_;
+  std::map<ListenerKey, std::uint64_t, ViewLess> listener_calls_;
+  std::map<ClusterKey, std::uint64_t, ViewLess> cluster_calls_;
 };
 
 }  // namespace triplex::gateway

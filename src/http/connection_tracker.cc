@@ -4,7 +4,7 @@
 
 namespace triplex::http {
 
-void ConnectionTracker::track(std::shared_ptr<ServerConnection> connection) {
+void ConnectionTracker::track(const std::shared_ptr<ServerConnection>& connection) {
   if (!connection) return;
   ++open_;
   connection->on_closed = [self = shared_from_this()](ServerConnection* closed) {

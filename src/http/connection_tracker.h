@@ -19,7 +19,7 @@ namespace triplex::http {
 
 class ConnectionTracker : public std::enable_shared_from_this<ConnectionTracker> {
  public:
-  void track(std::shared_ptr<ServerConnection> connection);
+  void track(const std::shared_ptr<ServerConnection>& connection);
   // Every open connection drains (GOAWAY, then closes once its streams end).
   void drain();
   bool draining() const { return draining_.load(); }

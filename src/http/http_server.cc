@@ -42,7 +42,8 @@ HttpServer::HttpServer(net::WorkerPool& pool, ConnectionOptions options, Exchang
 HttpServer::~HttpServer() { tracker_->when_drained(nullptr); }
 
 asio::ip::tcp::endpoint HttpServer::listen(const asio::ip::tcp::endpoint& endpoint,
-                                           std::shared_ptr<net::TlsContext> tls, bool http3) {
+                                           const std::shared_ptr<net::TlsContext>& tls,
+                                           bool http3) {
   http3 = http3 && tls != nullptr;
   // With port 0 the kernel picks a free TCP port; the same UDP port may be
   // taken, so try a few picks before giving up.

@@ -39,7 +39,7 @@ class HttpServer {
   // port free for both. Returns the bound address; throws std::system_error
   // when it cannot be bound and std::runtime_error for a TLS setup failure.
   asio::ip::tcp::endpoint listen(const asio::ip::tcp::endpoint& endpoint,
-                                 std::shared_ptr<net::TlsContext> tls, bool http3);
+                                 const std::shared_ptr<net::TlsContext>& tls, bool http3);
   // The addresses bound so far, in the order listen() bound them.
   const std::vector<asio::ip::tcp::endpoint>& local_endpoints() const { return bound_; }
 

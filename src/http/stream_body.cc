@@ -1,7 +1,6 @@
 #include "src/http/stream_body.h"
 
 #include <algorithm>
-#include <cstring>
 
 namespace triplex::http {
 
@@ -28,7 +27,7 @@ std::size_t OutboundBody::copy_out(std::uint8_t* buf, std::size_t size) {
   while (copied < size && !chunks_.empty()) {
     const std::string& front = chunks_.front();
     std::size_t n = std::min(size - copied, front.size() - front_done_);
-    std::memcpy(buf + copied, front.data() + front_done_, n);
+    std::copy_n(front.data() + front_done_, n, buf + copied);
     copied += n;
     front_done_ += n;
     if (front_done_ == front.size()) {

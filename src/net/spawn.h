@@ -11,7 +11,7 @@
 
 namespace triplex::net {
 
-inline void log_exception(const char* what, std::exception_ptr failure) noexcept {
+inline void log_exception(const char* what, const std::exception_ptr& failure) noexcept {
   try {
     std::rethrow_exception(failure);
   } catch (const std::exception& e) {
@@ -23,7 +23,7 @@ inline void log_exception(const char* what, std::exception_ptr failure) noexcept
 
 template <class OnFailure>
 auto end_on_exception(const char* what, OnFailure on_failure) {
-  return [what, on_failure = std::move(on_failure)](std::exception_ptr failure) mutable {
+  return [what, on_failure = std::move(on_failure)](const std::exception_ptr& failure) mutable {
     if (!failure) return;
     log_exception(what, failure);
     on_failure();
@@ -31,7 +31,7 @@ auto end_on_exception(const char* what, OnFailure on_failure) {
 }
 
 inline auto log_on_exception(const char* what) {
-  return [what](std::exception_ptr failure) {
+  return [what](const std::exception_ptr& failure) {
     if (failure) log_exception(what, failure);
   };
 }

@@ -87,7 +87,7 @@ bool CallDispatcher::serve_http_route(http::Exchange& exchange) {
   return true;
 }
 
-void CallDispatcher::dispatch(std::shared_ptr<http::Exchange> exchange) {
+void CallDispatcher::dispatch(const std::shared_ptr<http::Exchange>& exchange) {
   if (serve_http_route(*exchange)) return;
   if (cors_.handle_preflight(*exchange)) return;
   cors_.decorate(*exchange);
@@ -120,10 +120,10 @@ void CallDispatcher::dispatch(std::shared_ptr<http::Exchange> exchange) {
         }));
     return;
   }
-  start_call(std::move(exchange), protocol);
+  start_call(exchange, protocol);
 }
 
-void CallDispatcher::start_call(std::shared_ptr<http::Exchange> exchange,
+void CallDispatcher::start_call(const std::shared_ptr<http::Exchange>& exchange,
                                 const ServerProtocol* protocol) {
   std::string_view path = route_path(exchange->request().path);
   const MethodDefinition* method = router_.find(path);
@@ -149,7 +149,7 @@ void CallDispatcher::start_call(std::shared_ptr<http::Exchange> exchange,
   // outlive the coroutine's own teardown: release it from a later turn.
   asio::co_spawn(executor, run_call(call, method, &interceptors_),
                  asio::bind_cancellation_slot(call->cancellation().slot(),
-                                              [call, executor](std::exception_ptr) mutable {
+                                              [call, executor](const std::exception_ptr&) mutable {
                                                 asio::post(executor, [c = std::move(call)] {});
                                               }));
 }

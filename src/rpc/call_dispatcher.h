@@ -24,10 +24,10 @@ class CallDispatcher {
                  std::vector<std::shared_ptr<Interceptor>> interceptors, CallLimits limits,
                  CorsPolicy cors, const HttpRoutes* http_routes = nullptr);
 
-  void dispatch(std::shared_ptr<http::Exchange> exchange);
+  void dispatch(const std::shared_ptr<http::Exchange>& exchange);
 
  private:
-  void start_call(std::shared_ptr<http::Exchange> exchange, const ServerProtocol* protocol);
+  void start_call(const std::shared_ptr<http::Exchange>& exchange, const ServerProtocol* protocol);
   // Plain GET routes (metrics, probes); true when one answered.
   bool serve_http_route(http::Exchange& exchange);
 

@@ -153,7 +153,7 @@ void Server::start() {
       rpc::CorsPolicy(impl.options.cors_allowed_origins), &impl.http_routes);
   impl.http = std::make_unique<http::HttpServer>(
       *impl.pool, impl.options.connection,
-      [d = impl.dispatcher.get()](std::shared_ptr<http::Exchange> ex) { d->dispatch(ex); });
+      [d = impl.dispatcher.get()](const std::shared_ptr<http::Exchange>& ex) { d->dispatch(ex); });
 
   bool http3 = impl.options.tls && impl.options.http3;
   for (const auto& address : impl.options.listen) {

@@ -44,7 +44,7 @@ const CallPeer& ServerCall::peer() const {
   return *peer_;
 }
 
-void ServerCall::rethrow_as_status(std::exception_ptr error) {
+void ServerCall::rethrow_as_status(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const Error&) {

@@ -55,7 +55,7 @@ class ServerCall final : public ProxyContext, public std::enable_shared_from_thi
 
  private:
   void cancel(Status status, bool answer_peer);
-  [[noreturn]] void rethrow_as_status(std::exception_ptr error);
+  [[noreturn]] void rethrow_as_status(const std::exception_ptr& error);
   // The call's debug line (peer, protocol, HTTP version, method, code, duration).
   void log_call(const Status& status) const;
 

@@ -104,6 +104,7 @@ class ReflectionStream {
     std::vector<const pb::FieldDescriptor*> extensions;
     pool->FindAllExtensions(type, &extensions);
     std::vector<int> numbers;
+    numbers.reserve(extensions.size());
     for (const auto* field : extensions) numbers.push_back(field->number());
     std::sort(numbers.begin(), numbers.end());
     auto* out = response.mutable_all_extension_numbers_response();

@@ -229,9 +229,9 @@ Http1HeadParser::State Http1HeadParser::finish_head(std::string_view head) {
   std::size_t hosts = out.headers.count("host");
   if (hosts > 1 || (http11 && hosts == 0)) return fail(400);
   if (hosts == 1) out.authority = *out.headers.find("host");
-  if (!target_.empty() && target_[0] == '/') {
-    out.path = target_;
-  } else if (target_ == "*" && method == HTTP_OPTIONS) {
+  bool origin_form = !target_.empty() && target_[0] == '/';
+  bool asterisk_form = target_ == "*" && method == HTTP_OPTIONS;
+  if (origin_form || asterisk_form) {
     out.path = target_;
   } else {
     // absolute-form: its authority wins over Host (RFC 9112 section 3.2.2).

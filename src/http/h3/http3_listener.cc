@@ -32,8 +32,9 @@ struct Http3Listener::Shared {
 };
 
 Http3Listener::Http3Listener(net::WorkerPool& pool, const asio::ip::udp::endpoint& endpoint,
-                             std::shared_ptr<net::TlsContext> tls, const ConnectionOptions& options,
-                             ExchangeHandler handler, std::shared_ptr<ConnectionTracker> tracker)
+                             const std::shared_ptr<net::TlsContext>& tls,
+                             const ConnectionOptions& options, ExchangeHandler handler,
+                             std::shared_ptr<ConnectionTracker> tracker)
     : pool_(pool), shared_(std::make_shared<Shared>()) {
   if (!tls) throw std::runtime_error("HTTP/3 needs TLS");
   shared_->options = options;

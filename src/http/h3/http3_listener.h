@@ -32,7 +32,7 @@ class Http3Listener {
   // when GnuTLS cannot load the certificate. Connections join `tracker`
   // (a tracker of their own when null).
   Http3Listener(net::WorkerPool& pool, const asio::ip::udp::endpoint& endpoint,
-                std::shared_ptr<net::TlsContext> tls, const ConnectionOptions& options,
+                const std::shared_ptr<net::TlsContext>& tls, const ConnectionOptions& options,
                 ExchangeHandler handler, std::shared_ptr<ConnectionTracker> tracker = nullptr);
   ~Http3Listener();
   Http3Listener(const Http3Listener&) = delete;
