@@ -135,7 +135,7 @@ TEST(Http1Connection, ChunkedRequestBody) {
   client.send(
       "POST /echo-length HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
       "5;name=\"v\"\r\nhello\r\n1\r\n \r\n");
-  std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(50ms);  // a pause, not a wait: the rest comes in a later read
   client.send("5\r\nworld\r\n0\r\nX-Ignored: yes\r\n\r\n");
   auto r = client.read_response();
   ASSERT_EQ(r.status, 200);
@@ -153,7 +153,7 @@ TEST(Http1Connection, ContentLengthBodyArrivingInPieces) {
   std::string request = post("/echo", body);
   for (std::size_t i = 0; i < request.size(); i += 7000) {
     client.send(std::string_view(request).substr(i, 7000));
-    std::this_thread::sleep_for(2ms);
+    std::this_thread::sleep_for(2ms);  // pieces in separate reads
   }
   auto r = client.read_response();
   ASSERT_EQ(r.status, 200);
@@ -376,7 +376,7 @@ TEST(Http1Connection, ClientDisconnectMidBodyResetsTheExchange) {
   {
     Client client(server.port());
     client.send("POST /wait-body HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
-    std::this_thread::sleep_for(50ms);
+    std::this_thread::sleep_for(50ms);  // a pause: the handler is reading when the client leaves
   }
   EXPECT_TRUE(server.probe().wait_for("on_reset /wait-body 6"));  // kConnectionLost
   EXPECT_TRUE(server.probe().wait_for("reset /wait-body 6"));
@@ -404,6 +404,7 @@ TEST(Http1Connection, SlowReaderSuspendsTheHandlersWrites) {
   Client client(server.port(), 64 * 1024);
   constexpr std::size_t kTotal = 64 << 20;
   client.send("GET /big?total=" + std::to_string(kTotal) + " HTTP/1.1\r\nHost: t\r\n\r\n");
+  // Nothing to poll for: the test shows that written stops growing.
   std::this_thread::sleep_for(300ms);
   std::size_t stalled = server.probe().written;
   std::this_thread::sleep_for(200ms);

@@ -84,7 +84,7 @@ TEST(Http1StrictBody, BadChunkMidBodyResetsTheHandler) {
   Client client(server.port());
   client.send(
       "POST /wait-body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
-  std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(50ms);  // a pause: the bad chunk comes in a later read
   client.send("nothex\r\n");
   EXPECT_TRUE(server.probe().wait_for("on_reset /wait-body 5"));  // kProtocol
   EXPECT_TRUE(server.probe().wait_for("reset /wait-body 5"));

@@ -228,7 +228,7 @@ TEST(Http3, EarlyResponseAsksClientToStopSending) {
   EXPECT_EQ(run.responses[0].stop_sending_code, kH3NoError);
   // The exchange ended well: the client's answering reset is no cancellation.
   EXPECT_TRUE(server.probe().wait_for("done /no-read"));
-  std::this_thread::sleep_for(100ms);
+  std::this_thread::sleep_for(100ms);  // nothing to poll for: no on_reset may follow
   for (const auto& e : server.probe().events())
     EXPECT_EQ(e.rfind("on_reset", 0), std::string::npos) << e;
 }
