@@ -50,6 +50,11 @@ struct ConnectionOptions {
   Millis max_connection_age_grace = kNever;
   /// How long a drain (SIGTERM) waits for in-flight streams.
   Millis drain_timeout = Millis(30 * 1000);
+  /// HTTP/2: after a complete response to a request still arriving (an early
+  /// error), the rest of the request is read and dropped for this long, at
+  /// most a stream window of it, before RST_STREAM(NO_ERROR) stops the client.
+  /// Clients that send the rest see a clean end instead of a reset.
+  Millis early_answer_discard = Millis(1000);
 
   /// nghttp2's rapid-reset and CONTINUATION-flood guards.
   std::uint64_t reset_burst = 1000;

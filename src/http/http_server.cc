@@ -18,18 +18,47 @@ namespace {
 
 constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-// Reads until the bytes seen either are or cannot be the HTTP/2 preface.
-asio::awaitable<std::optional<std::string>> read_preface(net::ByteStream& stream) {
+// A request line this long is HTTP/1.x (a long URL), whatever follows.
+constexpr std::size_t kLongFirstLine = 64;
+
+enum class Sniffed { kNeedMore, kHttp1, kHttp2 };
+
+// What the first bytes of a plaintext connection are. The HTTP/2 preface
+// means HTTP/2; a first line ending in HTTP/1.0 or HTTP/1.1 means HTTP/1.x.
+// Anything else is an HTTP/2 client with a bad preface ("PRI * HTTP/2.0"
+// followed by the wrong bytes, or garbage): HTTP/2 answers it with GOAWAY
+// PROTOCOL_ERROR, where HTTP/1.1 would send text an HTTP/2 client cannot read.
+Sniffed sniff(std::string_view seen) {
+  std::size_t k = std::min(seen.size(), kHttp2Preface.size());
+  if (seen.substr(0, k) == kHttp2Preface.substr(0, k)) {
+    return k == kHttp2Preface.size() ? Sniffed::kHttp2 : Sniffed::kNeedMore;
+  }
+  // RFC 9112 section 2.2: empty lines before the request line are ignored.
+  std::size_t start = seen.find_first_not_of("\r\n");
+  if (start == std::string_view::npos) return Sniffed::kNeedMore;
+  std::string_view rest = seen.substr(start);
+  std::size_t end = rest.find('\n');
+  if (end == std::string_view::npos) {
+    return rest.size() >= kLongFirstLine ? Sniffed::kHttp1 : Sniffed::kNeedMore;
+  }
+  std::string_view line = rest.substr(0, end);
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  return line.ends_with(" HTTP/1.1") || line.ends_with(" HTTP/1.0") ? Sniffed::kHttp1
+                                                                    : Sniffed::kHttp2;
+}
+
+// Reads until sniff() can tell; nullopt if the peer closed first.
+asio::awaitable<std::optional<std::pair<Sniffed, std::string>>> read_first_bytes(
+    net::ByteStream& stream) {
   std::string seen;
-  char buf[64];
-  while (seen.size() < kHttp2Preface.size()) {
+  char buf[512];
+  for (;;) {
     std::size_t n = co_await stream.read_some(asio::buffer(buf));
     if (n == 0) co_return std::nullopt;
     seen.append(buf, n);
-    std::size_t k = std::min(seen.size(), kHttp2Preface.size());
-    if (seen.compare(0, k, kHttp2Preface.substr(0, k)) != 0) break;
+    Sniffed what = sniff(seen);
+    if (what != Sniffed::kNeedMore) co_return std::pair{what, std::move(seen)};
   }
-  co_return seen;
 }
 
 }  // namespace
@@ -95,13 +124,13 @@ void HttpServer::accept(std::unique_ptr<net::ByteStream> stream) {
       [this, stream = std::move(stream)]() mutable -> asio::awaitable<void> {
         using namespace asio::experimental::awaitable_operators;
         asio::steady_timer timer(stream->executor(), std::chrono::seconds(10));
-        auto result = co_await (read_preface(*stream) || timer.async_wait(asio::use_awaitable));
+        auto result = co_await (read_first_bytes(*stream) || timer.async_wait(asio::use_awaitable));
         if (result.index() != 0 || !std::get<0>(result)) {
           stream->close();
           co_return;
         }
-        std::string seen = std::move(*std::get<0>(result));
-        if (seen.starts_with(kHttp2Preface)) {
+        auto [what, seen] = std::move(*std::get<0>(result));
+        if (what == Sniffed::kHttp2) {
           start_http2(std::move(stream), std::move(seen));
         } else {
           start_http1(std::move(stream), std::move(seen));

@@ -46,6 +46,37 @@ asio::awaitable<void> run_call(std::shared_ptr<ServerCall> call, const MethodDef
 
 std::string_view route_path(std::string_view path) { return path.substr(0, path.find('?')); }
 
+// A request no protocol takes. A POST naming a content type is an RPC in a
+// form this server does not speak: 415 with the types it does (Connect's
+// rule). Anything else is no RPC at all, so it gets what a web server would
+// answer: 404, or 405 for methods nothing here serves. A short body says
+// which, and gives HTTP/2 clients a DATA frame to flow-control.
+void answer_not_an_rpc(http::Exchange& exchange, const std::string& accept_post) {
+  const auto& request = exchange.request();
+  http::ResponseHead head;
+  std::string body;
+  if (request.method == "POST" && request.headers.find("content-type") != nullptr) {
+    head.status = 415;
+    head.headers.add("accept-post", accept_post);
+    body = "unsupported content type\n";
+  } else if (request.method == "GET" || request.method == "HEAD" || request.method == "POST") {
+    head.status = 404;
+    body = "not found\n";
+  } else {
+    head.status = 405;
+    head.headers.add("allow", "GET, HEAD, POST");
+    body = "method not allowed\n";
+  }
+  head.headers.add("content-type", "text/plain; charset=utf-8");
+  if (request.method == "HEAD") {
+    exchange.respond(std::move(head));
+    return;
+  }
+  exchange.send_head(std::move(head));
+  exchange.queue(std::move(body));
+  exchange.finish({});
+}
+
 }  // namespace
 
 CallDispatcher::CallDispatcher(const Router& router,
@@ -99,10 +130,7 @@ void CallDispatcher::dispatch(const std::shared_ptr<http::Exchange>& exchange) {
     }
   }
   if (protocol == nullptr) {
-    http::ResponseHead head;
-    head.status = 415;
-    head.headers.add("accept-post", accept_post_);
-    exchange->respond(std::move(head));
+    answer_not_an_rpc(*exchange, accept_post_);
     return;
   }
   std::string_view path = route_path(exchange->request().path);

@@ -68,6 +68,7 @@ Http2ServerConnection::Clock::time_point Http2ServerConnection::next_timer_deadl
     next = std::min(next, *notice_sent_at_ + Millis(1000));
   }
   if (force_close_at_) next = std::min(next, *force_close_at_);
+  if (!discarding_.empty()) next = std::min(next, discarding_.front().first);
   return next;
 }
 
@@ -108,6 +109,14 @@ bool Http2ServerConnection::on_timer(Clock::time_point now) {
   }
   if (goaway_ == Goaway::kNoticeSent && notice_sent_at_ && now >= *notice_sent_at_ + Millis(1000)) {
     send_final_goaway();
+  }
+  while (!discarding_.empty() && now >= discarding_.front().first) {
+    std::int32_t id = discarding_.front().second;
+    discarding_.pop_front();
+    if (!stop_discarding(id)) {
+      close_now();
+      return false;
+    }
   }
   return true;
 }
@@ -270,6 +279,15 @@ bool Http2ServerConnection::on_stream_data(std::int32_t id, const std::uint8_t* 
                                            std::size_t length) {
   Http2Stream* s = find_stream(id);
   if (s == nullptr || s->is_reset()) return false;
+  if (s->discard != Http2Stream::Discard::kNo) {
+    // Its stream window is never reopened: once it is used up the client
+    // cannot send the rest, so there is nothing left to wait for.
+    if (nghttp2_session_get_stream_effective_recv_data_length(session_, id) >=
+        nghttp2_session_get_stream_effective_local_window_size(session_, id)) {
+      if (!stop_discarding(id)) return false;
+    }
+    return false;
+  }
   s->on_data(data, length);
   return true;
 }
@@ -296,17 +314,35 @@ int Http2ServerConnection::on_frame_send(const nghttp2_frame* frame) {
   // gRPC resets ping strikes whenever it sends headers or data.
   ping_strikes_ = 0;
   last_client_ping_.reset();
-  // A complete response before the complete request (an early error): ask the
-  // client to stop sending, without error (RFC 9113 section 8.1).
-  if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
-    Http2Stream* s = find_stream(frame->hd.stream_id);
-    if (s != nullptr && !s->request_ended()) {
-      int rv = nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
-                                         NGHTTP2_NO_ERROR);
-      if (!checked(rv, "nghttp2_submit_rst_stream")) return NGHTTP2_ERR_CALLBACK_FAILURE;
-    }
-  }
+  // A complete response before the complete request (an early error).
+  if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) discard_rest_of_request(frame->hd.stream_id);
   return 0;
+}
+
+void Http2ServerConnection::discard_rest_of_request(std::int32_t id) {
+  Http2Stream* s = find_stream(id);
+  if (s == nullptr || s->request_ended() || s->discard != Http2Stream::Discard::kNo) return;
+  // Resetting at once (RFC 9113 section 8.1 allows it) races the client's
+  // last frames: curl then reports a stream error for a response it got, and
+  // protocol errors in those frames go unseen. Like nghttpd and nginx, read
+  // on and drop what comes, for a bounded time.
+  s->discard = Http2Stream::Discard::kDiscarding;
+  bool was_empty = discarding_.empty();
+  discarding_.emplace_back(net::deadline_after(Clock::now(), options_.early_answer_discard), id);
+  if (was_empty) timer_.cancel();
+}
+
+bool Http2ServerConnection::stop_discarding(std::int32_t id) {
+  Http2Stream* s = find_stream(id);
+  if (s == nullptr || s->request_ended() || s->discard != Http2Stream::Discard::kDiscarding) {
+    return true;
+  }
+  s->discard = Http2Stream::Discard::kStopped;
+  // Ask the client to stop sending, without error (RFC 9113 section 8.1).
+  int rv = nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
+  if (!checked(rv, "nghttp2_submit_rst_stream")) return false;
+  want_write();
+  return true;
 }
 
 }  // namespace triplex::http

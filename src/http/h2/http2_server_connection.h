@@ -3,6 +3,7 @@
 // turns request streams into Http2Stream exchanges, writes what nghttp2
 // queues, and runs gRPC-style keepalive, ping policing, idle/age limits and
 // graceful two-phase GOAWAY. Lives on one worker; no locking.
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,10 +54,17 @@ class Http2ServerConnection final : public ServerConnection,
   void on_ping(const nghttp2_frame* frame);
   void begin_graceful_goaway();
   void send_final_goaway();
+  // The response to stream `id` ended before its request: drop the rest of
+  // the request for a while (early_answer_discard), then reset the stream.
+  void discard_rest_of_request(std::int32_t id);
+  // RST_STREAM(NO_ERROR) for a stream answered early whose request has not ended.
+  bool stop_discarding(std::int32_t id);
 
   ConnectionOptions options_;
   ExchangeHandler handler_;
   std::unordered_map<std::int32_t, std::shared_ptr<Http2Stream>> streams_;  // ownership
+  // Streams answered early, oldest first, with when their discarding ends.
+  std::deque<std::pair<Clock::time_point, std::int32_t>> discarding_;
 
   Clock::time_point created_;
   Clock::time_point idle_since_;

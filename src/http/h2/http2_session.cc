@@ -175,6 +175,16 @@ bool Http2Session::receive(const char* data, std::size_t size) {
   want_write();
   if (rv >= 0) return true;
   log_nghttp2_failure("HTTP/2 connection ended on bad input", side_, static_cast<int>(rv), peer());
+  if (rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
+    // nghttp2 queues no GOAWAY for this one (RFC 9113 section 3.4: a
+    // connection error of type PROTOCOL_ERROR).
+    static constexpr std::string_view kWhy = "invalid connection preface";
+    int sent =
+        nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, 0, NGHTTP2_PROTOCOL_ERROR,
+                              reinterpret_cast<const std::uint8_t*>(kWhy.data()), kWhy.size());
+    checked(sent, "nghttp2_submit_goaway");
+    want_write();
+  }
   return false;
 }
 

@@ -37,6 +37,9 @@ class Http2Stream final : public Exchange, public std::enable_shared_from_this<H
   std::size_t& header_bytes() { return header_bytes_; }
   bool headers_too_large = false;
   bool dispatched = false;
+  // Answered early: the rest of the request is dropped, then (kStopped) the
+  // client was asked to stop sending it.
+  enum class Discard { kNo, kDiscarding, kStopped } discard = Discard::kNo;
   void on_data(const std::uint8_t* data, std::size_t length);
   void on_request_end();
   void on_closed(std::uint32_t error_code);
