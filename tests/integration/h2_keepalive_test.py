@@ -5,6 +5,7 @@ The timers are shortened by flags so that every phase shows up within a couple
 of seconds; the margins allow for a loaded machine.
 """
 
+import os
 import socket
 import time
 import unittest
@@ -110,6 +111,27 @@ class MaxConnectionIdleTest(ServerPerClass):
         self.assertLess(final.at - notice.at, 1.8)
         self.assertTrue(c.wait_closed(1.0), 'connection open after the final GOAWAY')
         self.assertHealthy(self.port)
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of a process so far."""
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+class IdleTimeoutTest(ServerPerClass):
+    flags = ('--idle-timeout-ms', '300')
+
+    # An idle limit reached starts the graceful GOAWAY once; its deadline, left in the
+    # past, used to spin the connection's timer (a core busy until the close).
+    def test_idle_connection_is_closed_without_spinning(self):
+        c = self.client(self.port, ack_pings=False)
+        before, start = cpu_seconds(self.server.pid), time.monotonic()
+        self.assertTrue(c.wait_closed(4.0), 'idle connection still open')
+        self.assertLess(time.monotonic() - start, 2.5)
+        self.assertTrue(c.goaways, 'closed without a GOAWAY notice')
+        self.assertLess(cpu_seconds(self.server.pid) - before, 0.5, 'the server spun meanwhile')
 
 
 class MaxConnectionAgeTest(ServerPerClass):

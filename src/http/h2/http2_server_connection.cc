@@ -57,13 +57,23 @@ Http2ServerConnection::Clock::time_point Http2ServerConnection::next_timer_deadl
   } else {
     next = std::min(next, net::deadline_after(last_read_, options_.keepalive_time));
   }
-  if (streams_.empty()) {
-    next = std::min(next,
-                    net::deadline_after(std::max(idle_since_, last_read_), options_.idle_timeout));
-    next = std::min(next, net::deadline_after(idle_since_, options_.max_connection_idle));
-  }
-  if (goaway_ == Goaway::kNone)
+  // The idle and age limits only start a graceful GOAWAY: once it is under
+  // way they are done (a deadline left in the past would spin this loop).
+  if (goaway_ == Goaway::kNone) {
+    if (streams_.empty()) {
+      next = std::min(
+          next, net::deadline_after(std::max(idle_since_, last_read_), options_.idle_timeout));
+      next = std::min(next, net::deadline_after(idle_since_, options_.max_connection_idle));
+    } else {
+      // Nothing wakes the timer when the last stream closes: look again
+      // within the shorter idle limit, which then arms the idle deadline
+      // before it is due.
+      next = std::min(
+          next, net::deadline_after(Clock::now(),
+                                    std::min(options_.idle_timeout, options_.max_connection_idle)));
+    }
     next = std::min(next, net::deadline_after(created_, options_.max_connection_age));
+  }
   if (notice_sent_at_ && goaway_ == Goaway::kNoticeSent) {
     next = std::min(next, *notice_sent_at_ + Millis(1000));
   }
@@ -91,7 +101,7 @@ bool Http2ServerConnection::on_timer(Clock::time_point now) {
     keepalive_ping_sent_ = now;
     want_write();
   }
-  if (streams_.empty()) {
+  if (streams_.empty() && goaway_ == Goaway::kNone) {
     auto quiet_since = std::max(idle_since_, last_read_);
     if (now >= net::deadline_after(quiet_since, options_.idle_timeout)) {
       begin_graceful_goaway();
