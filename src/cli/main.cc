@@ -57,7 +57,11 @@ std::string usage_problem(CLI::App& app, const CLI::ParseError& e) {
     }
   }
   std::string what = e.what();
-  if (!what.empty()) what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
+  // "Option x is required" reads "option x is required"; an acronym ("TLS: ...") stays.
+  bool acronym = what.size() > 1 && std::isupper(static_cast<unsigned char>(what[1]));
+  if (!what.empty() && !acronym) {
+    what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
+  }
   // One line, whatever CLI11 put in the message.
   for (char& c : what) {
     if (c == '\n') c = ' ';

@@ -9,6 +9,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "src/log/log.h"
+#include "src/net/port_claim.h"
 #include "src/net/spawn.h"
 
 namespace triplex::net {
@@ -92,6 +93,7 @@ TcpListener::TcpListener(WorkerPool& pool, const asio::ip::tcp::endpoint& endpoi
   shared_->tls = std::move(tls);
   shared_->handler = std::move(handler);
   auto bind_to = endpoint;
+  bind_to.port(check_port_free<asio::ip::tcp>(pool.context(0), endpoint));
   for (std::size_t i = 0; i < pool.size(); ++i) {
     auto acceptor = std::make_shared<asio::ip::tcp::acceptor>(pool.context(i));
     acceptor->open(bind_to.protocol());

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "src/http/h3/http3_server_connection.h"
+#include "src/net/port_claim.h"
 #include "src/net/quic/quic_connection.h"
 #include "src/net/quic/quic_endpoint.h"
 
@@ -68,6 +69,7 @@ Http3Listener::Http3Listener(net::WorkerPool& pool, const asio::ip::udp::endpoin
     return shared->accept(quic);
   };
   auto bind_to = endpoint;
+  bind_to.port(net::check_port_free<asio::ip::udp>(pool.context(0), endpoint));
   for (std::size_t i = 0; i < pool.size(); ++i) {
     auto ep = std::make_shared<net::quic::QuicEndpoint>(
         pool.context(i), static_cast<std::uint8_t>(i), config, accept);

@@ -2,6 +2,7 @@
 // cancellation reaching the handler, streaming, and mTLS identity.
 #include <gtest/gtest.h>
 
+#include <asio/ip/udp.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -242,6 +243,56 @@ TEST(ServerTlsTest, MutualTlsIdentityIsVisibleToHandlers) {
     grpc::Status s = stub->Echo(&ctx, req, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   }
+}
+
+// The workers share their ports through SO_REUSEPORT, which would also let a
+// second process bind them and take part of the connections. A server on a
+// port someone holds fails to start instead, for TCP and for HTTP/3's UDP.
+ServerOptions port_test_options(const std::string& listen, bool tls) {
+  ServerOptions options;
+  options.listen = {listen};
+  options.handle_signals = false;
+  options.workers = 2;
+  options.tls = tls;
+  options.tls_options.self_signed = tls;
+  return options;
+}
+
+void expect_address_in_use(Server& server) {
+  try {
+    server.start();
+    ADD_FAILURE() << "started on a port that was taken";
+    server.shutdown();
+    server.wait();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("in use"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ServerPortTest, ASecondServerOnATakenPortFailsToStart) {
+  for (bool tls : {false, true}) {
+    SCOPED_TRACE(tls ? "TLS with HTTP/3" : "plaintext");
+    Server first(port_test_options("127.0.0.1:0", tls));
+    first.start();
+    Server second(port_test_options("127.0.0.1:" + std::to_string(first.listening_port()), tls));
+    expect_address_in_use(second);
+    first.shutdown();
+    first.wait();
+  }
+}
+
+TEST(ServerPortTest, AUdpPortSharedByAnotherProgramFailsToStart) {
+  // Another QUIC server that shares its port (SO_REUSEPORT), on a port whose
+  // TCP side is free.
+  asio::io_context io;
+  asio::ip::udp::socket other(io);
+  other.open(asio::ip::udp::v4());
+  other.set_option(asio::socket_base::reuse_address(true));
+  other.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+  other.bind({asio::ip::make_address("127.0.0.1"), 0});
+  auto port = other.local_endpoint().port();
+  Server server(port_test_options("127.0.0.1:" + std::to_string(port), true));
+  expect_address_in_use(server);
 }
 
 }  // namespace
