@@ -192,10 +192,12 @@ class MisbehavingClientTest(h.ServerTestCase):
         c.sock.setblocking(True)
         c.sock.settimeout(5)
         self.assertTrue(c.wait_for(lambda: c.goaways, 5), 'no GOAWAY after the reset burst')
+        self.assertEqual(len(c.goaways), 1, c.goaways)
         goaway = c.goaways[0]
-        # nghttp2's reset rate limiter picks the code: INTERNAL_ERROR, no debug data.
-        self.assertEqual(goaway.error_code, h.INTERNAL_ERROR, goaway)
-        # nghttp2 cuts in when the 1000-reset burst is used up: at stream 1001 (id 2001), or a
+        # The server's own limiter, ahead of nghttp2's (which would say INTERNAL_ERROR).
+        self.assertEqual(goaway.error_code, h.ENHANCE_YOUR_CALM, goaway)
+        self.assertEqual(goaway.debug, b'too many stream resets', goaway)
+        # It cuts in when the 1000-reset burst is used up: at stream 1001 (id 2001), or a
         # little later if its 33/s refill ticked during the burst.
         self.assertGreaterEqual(goaway.last_stream_id, 2 * 1001 - 1, goaway)
         self.assertLessEqual(goaway.last_stream_id, 2 * 1100 - 1, goaway)
@@ -221,6 +223,66 @@ class MisbehavingClientTest(h.ServerTestCase):
         self.assertEqual(goaway.last_stream_id, 0, goaway)
         self.assertTrue(c.wait_closed(3), 'connection still open after too_many_pings')
         self.assertHealthy(self.port)
+
+
+    def flood(self, c, frames, seconds=10):
+        """Sends `frames` (bytes) as fast as the socket takes them, reading meanwhile."""
+        c.sock.setblocking(False)
+        pending = frames
+        start = time.monotonic()
+        while pending and not c.closed and time.monotonic() - start < seconds:
+            _, writable, _ = select.select([], [c.sock], [], 0.05)
+            if writable:
+                try:
+                    pending = pending[c.sock.send(pending):]
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+            c.pump(0)
+        c.sock.setblocking(True)
+        c.sock.settimeout(5)
+
+    def assertOneGoawayThenClose(self, c, error_code, debug):
+        self.assertTrue(c.wait_closed(5), 'connection still open after the flood')
+        self.assertEqual(len(c.goaways), 1, c.goaways)
+        self.assertEqual((c.goaways[0].error_code, c.goaways[0].debug), (error_code, debug))
+
+    def test_ping_burst_gets_one_goaway(self):
+        """1000 PINGs in one burst: the strikes end the connection with a single GOAWAY
+        (there used to be one per PING already read)."""
+        c = self.client(self.port, ack_pings=False)
+        c.wait_for(lambda: c.remote_settings)
+        ping = raw_frame(h.PING, 0, 0, b'\0' * 8)
+        self.flood(c, ping * 1000)
+        self.assertOneGoawayThenClose(c, h.ENHANCE_YOUR_CALM, b'too_many_pings')
+        self.assertHealthy(self.port)
+
+    def test_continuation_flood_gets_goaway_before_the_close(self):
+        """HEADERS without END_HEADERS, then CONTINUATION after CONTINUATION."""
+        c = self.client(self.port)
+        c.wait_for(lambda: c.remote_settings)
+        sid = c.conn.get_next_available_stream_id()
+        block = c.conn.encoder.encode([(':method', 'POST'), (':scheme', 'http'),
+                                       (':path', h.TEST_SERVICE + 'UnaryCall'),
+                                       (':authority', '127.0.0.1')])
+        frames = raw_frame(h.HEADERS, 0, sid, block)
+        frames += raw_frame(h.CONTINUATION, 0, sid, b'\x40\x01a\x01b') * 100
+        self.flood(c, frames)
+        self.assertOneGoawayThenClose(c, h.ENHANCE_YOUR_CALM, b'too many CONTINUATION frames')
+        self.assertHealthy(self.port)
+
+    def test_empty_data_flood_gets_goaway(self):
+        """Empty DATA frames on an open stream, far past any honest use."""
+        c = self.client(self.port)
+        c.wait_for(lambda: c.remote_settings)
+        stream = c.start(h.TEST_SERVICE + 'FullDuplexCall')
+        self.flood(c, raw_frame(h.DATA, 0, stream.id, b'') * 20000)
+        self.assertOneGoawayThenClose(c, h.ENHANCE_YOUR_CALM, b'too many empty DATA frames')
+        self.assertHealthy(self.port)
+
+
+def raw_frame(type_, flags, stream, payload):
+    return (len(payload).to_bytes(3, 'big') + bytes([type_, flags]) +
+            stream.to_bytes(4, 'big') + payload)
 
 
 if __name__ == '__main__':

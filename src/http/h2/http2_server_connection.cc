@@ -11,6 +11,10 @@ namespace triplex::http {
 namespace {
 
 constexpr std::uint8_t kGoawayPingData[8] = {'g', 'o', 'a', 'w', 'a', 'y', 0, 1};
+// Empty DATA frames that do not end their stream carry nothing: a client
+// sending many is flooding (each costs a frame's processing).
+constexpr double kEmptyDataBurst = 1000;
+constexpr double kEmptyDataRate = 100;  // per second
 
 }  // namespace
 
@@ -25,8 +29,10 @@ std::shared_ptr<Http2ServerConnection> Http2ServerConnection::start(
   setup.max_header_list_size = options.max_header_list_size;
   setup.max_concurrent_streams = options.max_concurrent_streams;
   setup.max_continuations = options.max_continuations;
-  setup.reset_burst = options.reset_burst;
-  setup.reset_rate = options.reset_rate;
+  // nghttp2's own reset limiter is the backstop: ours (on_frame_recv) trips
+  // first and answers ENHANCE_YOUR_CALM where nghttp2's says INTERNAL_ERROR.
+  setup.reset_burst = options.reset_burst * 2;
+  setup.reset_rate = options.reset_rate * 2;
   if (!conn->init_session(true, setup)) {
     TRIPLEX_LOG(LogLevel::kError, "HTTP/2 session setup failed",
                 {{"peer", conn->peer().remote.address().to_string()}});
@@ -44,7 +50,18 @@ Http2ServerConnection::Http2ServerConnection(std::unique_ptr<net::ByteStream> st
       options_(options),
       handler_(std::move(handler)),
       created_(last_read_),
-      idle_since_(last_read_) {}
+      idle_since_(last_read_),
+      resets_{static_cast<double>(options.reset_burst), last_read_},
+      empty_data_{kEmptyDataBurst, last_read_} {}
+
+bool Http2ServerConnection::TokenBucket::take(Clock::time_point now, double burst, double rate) {
+  std::chrono::duration<double> elapsed = now - refilled;
+  tokens = std::min(burst, tokens + elapsed.count() * rate);
+  refilled = now;
+  if (tokens < 1) return false;
+  tokens -= 1;
+  return true;
+}
 
 Http2ServerConnection::~Http2ServerConnection() {
   for (auto& [id, s] : streams_) s->detach();
@@ -169,7 +186,13 @@ void Http2ServerConnection::drain() {
 }
 
 void Http2ServerConnection::fail(std::uint32_t error_code, std::string_view debug) {
-  if (closed_) return;
+  // Once: a flood calls this for each of its frames.
+  if (closed_ || failing_) return;
+  failing_ = true;
+  TRIPLEX_LOG(LogLevel::kInfo, "HTTP/2 connection ended by the server",
+              {{"peer", peer().remote.address().to_string()},
+               {"error", nghttp2_http2_strerror(error_code)},
+               {"reason", debug}});
   int rv = nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
                                  nghttp2_session_get_last_proc_stream_id(session_), error_code,
                                  reinterpret_cast<const std::uint8_t*>(debug.data()), debug.size());
@@ -231,6 +254,7 @@ int Http2ServerConnection::on_header(const nghttp2_frame* frame, std::string_vie
 }
 
 int Http2ServerConnection::on_frame_recv(const nghttp2_frame* frame) {
+  if (failing_) return NGHTTP2_ERR_CALLBACK_FAILURE;
   switch (frame->hd.type) {
     case NGHTTP2_HEADERS: {
       Http2Stream* s = find_stream(frame->hd.stream_id);
@@ -253,6 +277,15 @@ int Http2ServerConnection::on_frame_recv(const nghttp2_frame* frame) {
     case NGHTTP2_DATA:
       if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
         if (Http2Stream* s = find_stream(frame->hd.stream_id)) s->on_request_end();
+      } else if (frame->hd.length <= frame->data.padlen &&
+                 !empty_data_.take(Clock::now(), kEmptyDataBurst, kEmptyDataRate)) {
+        fail(NGHTTP2_ENHANCE_YOUR_CALM, "too many empty DATA frames");
+      }
+      break;
+    case NGHTTP2_RST_STREAM:
+      if (!resets_.take(Clock::now(), static_cast<double>(options_.reset_burst),
+                        static_cast<double>(options_.reset_rate))) {
+        fail(NGHTTP2_ENHANCE_YOUR_CALM, "too many stream resets");
       }
       break;
     case NGHTTP2_PING:
@@ -261,7 +294,8 @@ int Http2ServerConnection::on_frame_recv(const nghttp2_frame* frame) {
     default:
       break;
   }
-  return 0;
+  // After fail(): nothing more is read, so one GOAWAY ends a flood of frames.
+  return failing_ ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
 }
 
 void Http2ServerConnection::on_ping(const nghttp2_frame* frame) {

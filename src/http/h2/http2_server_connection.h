@@ -72,6 +72,16 @@ class Http2ServerConnection final : public ServerConnection,
   std::optional<Clock::time_point> last_client_ping_;
   int ping_strikes_ = 0;
 
+  // Floods nghttp2 does not stop, or stops with a code of its choosing.
+  struct TokenBucket {
+    double tokens;
+    Clock::time_point refilled;
+    // False when the burst is spent at this rate (per second).
+    bool take(Clock::time_point now, double burst, double rate);
+  };
+  TokenBucket resets_;      // RST_STREAM from the client (rapid reset)
+  TokenBucket empty_data_;  // DATA frames with no data that do not end the stream
+
   // Graceful GOAWAY: notice sent, then the final GOAWAY after a PING round trip.
   enum class Goaway { kNone, kNoticeSent, kFinalSent } goaway_ = Goaway::kNone;
   std::optional<Clock::time_point> notice_sent_at_;

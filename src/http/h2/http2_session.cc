@@ -174,14 +174,22 @@ bool Http2Session::receive(const char* data, std::size_t size) {
   auto rv = nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(data), size);
   want_write();
   if (rv >= 0) return true;
+  if (failing_) return false;  // a callback stopped the reading on purpose, its GOAWAY queued
   log_nghttp2_failure("HTTP/2 connection ended on bad input", side_, static_cast<int>(rv), peer());
+  // nghttp2 queues no GOAWAY for these two: say why before the close.
+  std::uint32_t code = NGHTTP2_NO_ERROR;
+  std::string_view why;
   if (rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
-    // nghttp2 queues no GOAWAY for this one (RFC 9113 section 3.4: a
-    // connection error of type PROTOCOL_ERROR).
-    static constexpr std::string_view kWhy = "invalid connection preface";
-    int sent =
-        nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, 0, NGHTTP2_PROTOCOL_ERROR,
-                              reinterpret_cast<const std::uint8_t*>(kWhy.data()), kWhy.size());
+    code = NGHTTP2_PROTOCOL_ERROR;  // RFC 9113 section 3.4
+    why = "invalid connection preface";
+  } else if (rv == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS) {
+    code = NGHTTP2_ENHANCE_YOUR_CALM;
+    why = "too many CONTINUATION frames";
+  }
+  if (!why.empty()) {
+    int sent = nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                                     nghttp2_session_get_last_proc_stream_id(session_), code,
+                                     reinterpret_cast<const std::uint8_t*>(why.data()), why.size());
     checked(sent, "nghttp2_submit_goaway");
     want_write();
   }

@@ -88,6 +88,7 @@ class Http2Session {
   asio::steady_timer timer_;
   bool closed_ = false;        // the socket is closed
   bool reading_done_ = false;  // the peer hung up or sent what ends the session
+  bool failing_ = false;       // the side queued its final GOAWAY: read no further frames
   Clock::time_point last_read_;
 
   static constexpr std::uint8_t kKeepalivePingData[8] = {'k', 'e', 'e', 'p', 'a', 'l', 'i', 'v'};
