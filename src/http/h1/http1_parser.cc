@@ -71,11 +71,13 @@ void Http1HeadParser::reset() {
   tokenizer_->fields.clear();
   consumed_ = 0;
   error_status_ = 0;
+  error_reason_ = {};
   request_ = {};
 }
 
-Http1HeadParser::State Http1HeadParser::fail(int status) {
+Http1HeadParser::State Http1HeadParser::fail(int status, std::string_view reason) {
   error_status_ = status;
+  error_reason_ = reason;
   return State::kError;
 }
 
@@ -83,9 +85,14 @@ Http1HeadParser::State Http1HeadParser::parse(std::string_view buffered) {
   if (error_status_ != 0) return State::kError;
   if (consumed_ != 0) return State::kDone;
   std::size_t end = scan(buffered);
-  if (malformed_) return fail(400);
+  if (malformed_) return fail(400, "malformed request head");
   if (end == std::string_view::npos) {
-    return scanned_ > max_head_size_ ? fail(431) : State::kNeedMore;
+    if (scanned_ <= max_head_size_) return State::kNeedMore;
+    // Still inside the request line: the target is what is too long.
+    if (buffered.substr(0, scanned_).find('\n') == std::string_view::npos) {
+      return fail(414, "request target too long");
+    }
+    return fail(431, "request header fields too large");
   }
   return finish_head(buffered.substr(0, end));
 }
@@ -214,20 +221,27 @@ Http1HeadParser::State Http1HeadParser::finish_head(std::string_view head) {
 
   RequestHead& out = request_.head;
   for (auto& f : tokenizer_->fields) out.headers.add(f.name, trim(f.value));
-  if (int status = check_fields(); status != 0) return fail(status);
-  if (!tokenized) return fail(400);
-  if (parser.http_major != 1 || parser.http_minor > 1) return fail(505);
+  if (int status = check_fields(); status != 0) {
+    return fail(status, status == 501 ? "transfer coding not implemented"
+                                      : "conflicting or invalid body length fields");
+  }
+  if (!tokenized) return fail(400, "malformed request line or header field");
+  if (parser.http_major != 1 || parser.http_minor > 1) {
+    return fail(505, "HTTP version not supported");
+  }
   request_.minor_version = parser.http_minor;
   bool http11 = parser.http_minor == 1;
-  if (!http11 && request_.framing.kind == Http1Framing::Kind::kChunked) return fail(400);
+  if (!http11 && request_.framing.kind == Http1Framing::Kind::kChunked) {
+    return fail(400, "chunked body in an HTTP/1.0 request");
+  }
 
   auto method = static_cast<http_method>(parser.method);
-  if (method == HTTP_CONNECT) return fail(501);
+  if (method == HTTP_CONNECT) return fail(501, "CONNECT is not supported");
   out.method = http_method_str(method);
   request_.head_method = method == HTTP_HEAD;
 
   std::size_t hosts = out.headers.count("host");
-  if (hosts > 1 || (http11 && hosts == 0)) return fail(400);
+  if (hosts > 1 || (http11 && hosts == 0)) return fail(400, "missing or repeated host field");
   if (hosts == 1) out.authority = *out.headers.find("host");
   bool origin_form = !target_.empty() && target_[0] == '/';
   bool asterisk_form = target_ == "*" && method == HTTP_OPTIONS;
@@ -237,11 +251,15 @@ Http1HeadParser::State Http1HeadParser::finish_head(std::string_view head) {
     // absolute-form: its authority wins over Host (RFC 9112 section 3.2.2).
     http_parser_url url;
     http_parser_url_init(&url);
-    if (http_parser_parse_url(target_.data(), target_.size(), 0, &url) != 0) return fail(400);
+    if (http_parser_parse_url(target_.data(), target_.size(), 0, &url) != 0) {
+      return fail(400, "invalid request target");
+    }
     auto field = [&](int f) {
       return std::string_view(target_).substr(url.field_data[f].off, url.field_data[f].len);
     };
-    if (!(url.field_set & (1 << UF_SCHEMA)) || !(url.field_set & (1 << UF_HOST))) return fail(400);
+    if (!(url.field_set & (1 << UF_SCHEMA)) || !(url.field_set & (1 << UF_HOST))) {
+      return fail(400, "invalid request target");
+    }
     out.authority = field(UF_HOST);
     if (url.field_set & (1 << UF_PORT)) out.authority.append(":").append(field(UF_PORT));
     out.path = (url.field_set & (1 << UF_PATH)) ? std::string(field(UF_PATH)) : "/";

@@ -53,6 +53,8 @@ class Http1HeadParser {
   std::size_t consumed() const { return consumed_; }
   // kError: the status to answer with (400, 431, 501 or 505).
   int error_status() const { return error_status_; }
+  // Why, in a few words, for the answer's body.
+  std::string_view error_reason() const { return error_reason_; }
   Http1Request& request() { return request_; }
   void reset();
 
@@ -66,7 +68,7 @@ class Http1HeadParser {
   enum class Line : std::uint8_t { kLeading, kRequestLine, kFieldStart, kName, kValue };
   // Walks new bytes line by line; returns the head's end or npos.
   std::size_t scan(std::string_view buffered);
-  State fail(int status);
+  State fail(int status, std::string_view reason);
   State finish_head(std::string_view head);
   int check_fields();
 
@@ -83,6 +85,7 @@ class Http1HeadParser {
   std::string target_;
   std::size_t consumed_ = 0;
   int error_status_ = 0;
+  std::string_view error_reason_;  // a string literal
   Http1Request request_;
 };
 

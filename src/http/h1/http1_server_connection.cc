@@ -123,7 +123,7 @@ void Http1ServerConnection::process_input() {
       case Http1HeadParser::State::kNeedMore:
         return;
       case Http1HeadParser::State::kError:
-        reject(head_parser_.error_status());
+        reject(head_parser_.error_status(), head_parser_.error_reason());
         return;
       case Http1HeadParser::State::kDone:
         start_exchange();
@@ -177,7 +177,7 @@ void Http1ServerConnection::decode_body() {
     if (exchange && exchange->head_sent()) {
       close();
     } else {
-      reject(400);
+      reject(400, "malformed request body");
     }
     return;
   }
@@ -258,11 +258,14 @@ void Http1ServerConnection::finish_exchange() {
   read_event_.notify();
 }
 
-void Http1ServerConnection::reject(int status) {
+void Http1ServerConnection::reject(int status, std::string_view reason) {
   phase_ = Phase::kRejected;
   keep_alive_ = false;
   close_after_flush_ = true;
-  enqueue(http1_status_line(status) + "connection: close\r\ncontent-length: 0\r\n\r\n");
+  std::string body = std::string(reason) + "\n";
+  enqueue(http1_status_line(status) +
+          "connection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: " +
+          std::to_string(body.size()) + "\r\n\r\n" + body);
 }
 
 asio::awaitable<void> Http1ServerConnection::timer_loop() {
@@ -307,7 +310,7 @@ void Http1ServerConnection::on_timer(Clock::time_point now) {
       if (inbuf_.empty()) {
         close();
       } else {
-        reject(408);
+        reject(408, "request timed out");
       }
     } else if (now >= net::deadline_after(idle_since_, options_.idle_timeout)) {
       close();
@@ -320,7 +323,7 @@ void Http1ServerConnection::on_timer(Clock::time_point now) {
     if (exchange->head_sent()) {
       close();
     } else {
-      reject(408);
+      reject(408, "request timed out");
     }
   }
 }

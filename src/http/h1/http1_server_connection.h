@@ -112,7 +112,8 @@ class Http1ServerConnection final : public ServerConnection,
   void start_exchange();
   void decode_body();
   void finish_exchange();
-  void reject(int status);
+  // Answers `status` with `reason` as its body, then closes.
+  void reject(int status, std::string_view reason);
   void on_timer(Clock::time_point now);
   Clock::time_point next_deadline() const;
   void rearm_timer();

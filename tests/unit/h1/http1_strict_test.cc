@@ -50,7 +50,7 @@ std::vector<BadRequest> bad_requests() {
        "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
       {"HeaderSectionTooLarge",
        "GET /info HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(17 * 1024, 'b') + "\r\n\r\n", 431},
-      {"RequestLineTooLarge", long_target() + "Host: t\r\n\r\n", 431},
+      {"RequestLineTooLarge", long_target() + "Host: t\r\n\r\n", 414},
       {"BadChunkSize",
        "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n", 400},
       {"BadChunkExtension",
@@ -73,6 +73,9 @@ TEST_P(Http1Strict, RejectsAndCloses) {
   EXPECT_EQ(r.status, GetParam().status);
   ASSERT_NE(r.header("connection"), nullptr);
   EXPECT_EQ(*r.header("connection"), "close");
+  // A few words on what was wrong, for whoever reads the answer.
+  EXPECT_GT(r.body.size(), 5u);
+  EXPECT_EQ(r.body.back(), '\n');
   EXPECT_TRUE(client.closed_within(1000ms));
 }
 
