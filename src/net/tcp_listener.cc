@@ -7,6 +7,7 @@
 #include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 
 #include "src/log/log.h"
 #include "src/net/port_claim.h"
@@ -40,12 +41,41 @@ std::string peer_text(asio::ssl::stream<asio::ip::tcp::socket>& stream) {
   return ec ? std::string("unknown") : endpoint_text(remote);
 }
 
+// Plain HTTP on the TLS port gets an answer its sender can read, as nginx
+// gives, instead of a failed handshake. A TLS connection starts with a
+// handshake record (0x16); an HTTP/1.x request with a method in capitals.
+bool starts_like_http(asio::ip::tcp::socket& socket) {
+  char first = 0;
+  asio::error_code ec;
+  std::size_t n = socket.receive(asio::buffer(&first, 1), asio::socket_base::message_peek, ec);
+  return !ec && n == 1 && first >= 'A' && first <= 'Z';
+}
+
+const std::string& plain_http_answer() {
+  static const std::string kAnswer = [] {
+    std::string body = "plain HTTP request was sent to an HTTPS port\n";
+    return "HTTP/1.1 400 Bad Request\r\nconnection: close\r\n"
+           "content-type: text/plain; charset=utf-8\r\ncontent-length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  return kAnswer;
+}
+
 asio::awaitable<void> tls_handshake(std::shared_ptr<TcpListener::Shared> state,
                                     asio::ip::tcp::socket socket) {
   using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer timer(socket.get_executor(), state->handshake_timeout);
+  auto first = co_await (socket.async_wait(asio::socket_base::wait_read, kNoThrow) ||
+                         timer.async_wait(kNoThrow));
+  if (first.index() != 0) co_return;  // nothing sent within the handshake timeout
+  if (starts_like_http(socket)) {
+    co_await asio::async_write(socket, asio::buffer(plain_http_answer()), kNoThrow);
+    asio::error_code ignored;
+    socket.shutdown(asio::socket_base::shutdown_send, ignored);
+    co_return;
+  }
   auto stream = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(socket),
                                                                            state->tls->native());
-  asio::steady_timer timer(stream->get_executor(), state->handshake_timeout);
   auto result = co_await (stream->async_handshake(asio::ssl::stream_base::server, kNoThrow) ||
                           timer.async_wait(kNoThrow));
   if (result.index() != 0) {

@@ -2,10 +2,13 @@
 // cancellation reaching the handler, streaming, and mTLS identity.
 #include <gtest/gtest.h>
 
+#include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
+#include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -293,6 +296,27 @@ TEST(ServerPortTest, AUdpPortSharedByAnotherProgramFailsToStart) {
   auto port = other.local_endpoint().port();
   Server server(port_test_options("127.0.0.1:" + std::to_string(port), true));
   expect_address_in_use(server);
+}
+
+// Plain HTTP sent to the TLS port gets an answer its sender can read.
+TEST(ServerTlsTest, PlainHttpOnTheTlsPortGetsA400ItCanRead) {
+  Server server(port_test_options("127.0.0.1:0", true));
+  server.start();
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), server.listening_port()});
+  std::string request = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  asio::write(socket, asio::buffer(request));
+  std::string answer;
+  asio::error_code ec;
+  asio::read(socket, asio::dynamic_buffer(answer), ec);  // until the server closes
+  EXPECT_EQ(ec, asio::error::eof) << ec.message();
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 ")) << answer;
+  EXPECT_NE(answer.find("\r\n\r\nplain HTTP request was sent to an HTTPS port\n"),
+            std::string::npos)
+      << answer;
+  server.shutdown();
+  server.wait();
 }
 
 }  // namespace
