@@ -344,7 +344,14 @@ asio::awaitable<Status> Forwarder::forward(ProxyContext& context, std::string li
   record.response_bytes = traffic.response_bytes;
   record.duration = ServerContext::Clock::now() - started;
   record.start = started_wall;
-  if (stats_) stats_->record(record);
+  if (stats_) {
+    // A method nobody serves (no route, or the upstream does not know it) is
+    // counted under one label, as grpc-go counts unregistered methods: junk
+    // paths must not add series of their own. The access log keeps the path.
+    CallRecord counted = record;
+    if (status.code == Code::kUnimplemented) counted.method = GatewayStats::kOtherMethod;
+    stats_->record(counted);
+  }
   if (access_log_) access_log_->write(record);
   // Rethrown so the dispatcher answers exactly as it would have.
   if (error) std::rethrow_exception(error);

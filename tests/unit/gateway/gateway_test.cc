@@ -240,6 +240,27 @@ TEST_F(GatewayTest, UnroutedMethodsAreUnimplemented) {
   EXPECT_EQ(upstream.calls.load(), 0);
 }
 
+// Junk paths add no series: each call nobody serves is counted as "(other)".
+TEST_F(GatewayTest, MetricsCountUnknownMethodsUnderOneLabel) {
+  TestUpstream upstream("a");
+  auto config = simple_config({upstream.endpoint()});
+  config.routes[0].prefix = "/test.Gateway/";
+  RunningGateway gw(config);
+  auto ch = channel(gw, RpcProtocol::kGrpc, HttpVersion::kHttp2);
+  for (int i = 0; i < 40; ++i) {
+    auto path = "/junk.Service" + std::to_string(i) + "/M";
+    EXPECT_EQ(call_raw(io_, *ch, path, RpcKind::kUnary, {"x"}).status.code, Code::kUnimplemented);
+  }
+  std::string body;
+  EXPECT_TRUE(eventually([&] {
+    body = http_get(gw->admin_port(), "/metrics").body;
+    return body.find(
+               R"m(triplex_gateway_calls_total{method="(other)",code="UNIMPLEMENTED"} 40)m") !=
+           std::string::npos;
+  })) << body;
+  EXPECT_EQ(body.find("junk"), std::string::npos) << body;
+}
+
 TEST_F(GatewayTest, RouteMessageLimitIsResourceExhausted) {
   TestUpstream upstream("a");
   auto config = simple_config({upstream.endpoint()});
