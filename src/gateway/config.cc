@@ -23,6 +23,7 @@ void only_keys(const YAML::Node& node, const std::string& where,
                std::initializer_list<const char*> known) {
   if (!node.IsMap()) fail(node, where + " must be a mapping");
   for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) fail(entry.first, "a field name in " + where + " must be a word");
     auto key = entry.first.as<std::string>();
     bool ok = false;
     for (const char* k : known) ok = ok || key == k;
@@ -235,7 +236,9 @@ EndpointConfig parse_endpoint(const std::string& spec) {
                               spec);
 }
 
-GatewayConfig parse_config(const std::string& yaml) {
+namespace {
+
+GatewayConfig parse_config_node(const std::string& yaml) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml);
@@ -275,6 +278,17 @@ GatewayConfig parse_config(const std::string& yaml) {
       [](const YAML::Node& n) { return get<std::string>(n, "a cors_allowed_origins entry", ""); });
   validate(config);
   return config;
+}
+
+}  // namespace
+
+GatewayConfig parse_config(const std::string& yaml) {
+  try {
+    return parse_config_node(yaml);
+  } catch (const YAML::Exception& e) {
+    // A shape no check above foresaw: still the config's fault, said as such.
+    throw ConfigError(e.what());
+  }
 }
 
 GatewayConfig load_config(const std::string& path) {

@@ -3,11 +3,11 @@
 #include "src/rpc/codec.h"
 #include "src/rpc/connect_json_parse.h"
 #include "src/rpc/message_compression.h"
+#include "src/rpc/query_string.h"
 #include "src/wire/base64.h"
 #include "src/wire/envelope.h"
 #include "src/wire/http_status.h"
 #include "src/wire/metadata_codec.h"
-#include "src/wire/percent.h"
 
 namespace triplex::rpc {
 namespace {
@@ -55,7 +55,7 @@ void ConnectClientTransport::open_get(const std::string& message) {
   bool compress = maybe_compress(spec_.compressor, message, compressed);
   if (compress) query += "&compression=" + std::string(spec_.compressor->name());
   if (spec_.codec == Codec::kJson && !compress) {
-    query += "&message=" + wire::percent_encode(message);  // readable, and cacheable
+    query += "&message=" + query_escape(message);  // readable, and cacheable
   } else {
     const std::string& payload = compress ? compressed : message;
     query += "&base64=1&message=" +

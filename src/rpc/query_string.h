@@ -9,6 +9,11 @@
 
 namespace triplex::rpc {
 
+// `value` escaped for a query parameter: every byte but RFC 3986's
+// unreserved characters as %XX, so '+', '&', '#', '=' and spaces survive
+// the decoding above.
+std::string query_escape(std::string_view value);
+
 class QueryString {
  public:
   // `target` is the request path; everything after the first '?' is parsed.

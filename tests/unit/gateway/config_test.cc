@@ -99,6 +99,8 @@ TEST(GatewayConfigTest, MinimalConfigHasDefaults) {
 }
 
 TEST(GatewayConfigTest, MistakesAreNamed) {
+  // A key that is no word (here a list) is named too, not a crash in yaml-cpp.
+  EXPECT_NE(error_of("[]: x\n").find("must be a word"), std::string::npos);
   EXPECT_NE(error_of(std::string(kMinimal) + "timeout: 3\n").find("unknown field `timeout`"),
             std::string::npos);
   EXPECT_NE(error_of(R"(

@@ -26,5 +26,17 @@ TEST(QueryStringTest, NoQueryMeansNoParameters) {
   EXPECT_EQ(QueryString("/x?a=1#frag").get("a"), "1");
 }
 
+// What a Connect GET client puts in `message=` reads back whole: the grpc-message
+// escaping used before left '+', '&', '#' and spaces as they were.
+TEST(QueryStringTest, EscapedValuesReadBackWhole) {
+  std::string json = "{\"text\":\"a+b & c=d #1 100% \xc3\xa9\"}";
+  std::string target = "/pkg.Svc/Say?connect=v1&message=" + query_escape(json) + "&encoding=json";
+  EXPECT_EQ(target.find_first_of(" #+", target.find('?')), std::string::npos) << target;
+  QueryString q(target);
+  EXPECT_EQ(q.get("message"), json);
+  EXPECT_EQ(q.get("encoding"), "json");
+  EXPECT_EQ(query_escape("AZaz09-._~"), "AZaz09-._~");
+}
+
 }  // namespace
 }  // namespace triplex::rpc
