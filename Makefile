@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`. Everything else helps them.
-.PHONY: setup build test demo fuzz asan clean format tidy bench package package-check docs
+.PHONY: setup build test demo fuzz fuzz-long asan clean format tidy bench package package-check docs
 
 JOBS ?= $(shell nproc)
 
@@ -25,6 +25,24 @@ fuzz:
 	@[ -f build/fuzz/build.ninja ] || cmake --preset fuzz
 	@cmake --build build/fuzz -j $(JOBS)
 	@cd build/fuzz && ctest --output-on-failure -j $(JOBS)
+
+# Every fuzz target for FUZZ_SECONDS each, in turn: the tests' own command
+# lines with a longer time. New inputs stay in build/fuzz/tests/fuzz/corpus/,
+# crash reproducers in build/fuzz/; the targets that failed are listed last.
+FUZZ_SECONDS ?= 3600
+fuzz-long:
+	@[ -f build/fuzz/build.ninja ] || cmake --preset fuzz
+	@cmake --build build/fuzz -j $(JOBS)
+	@cd build/fuzz && failed=""; \
+	 ctest -N -V -R '^fuzz_' | sed -n 's/^[0-9]*: Test command: //p' > fuzz-long.cmds; \
+	 while read -r cmd; do \
+	   name=$$(echo "$$cmd" | sed 's|^[^ ]*/\([a-z0-9_]*\)_fuzz .*|\1|'); \
+	   echo "== $$name: $(FUZZ_SECONDS) s"; \
+	   eval "$$(echo "$$cmd" | sed 's/-max_total_time=[0-9]*/-max_total_time=$(FUZZ_SECONDS)/')" \
+	     < /dev/null || failed="$$failed $$name"; \
+	 done < fuzz-long.cmds; \
+	 rm -f fuzz-long.cmds; \
+	 if [ -n "$$failed" ]; then echo "fuzz-long: failed:$$failed"; exit 1; fi
 
 # AddressSanitizer and UBSan over the suites that feed the server hostile input
 # (HTTP/3 bad input, misbehaving HTTP/2 clients), the HTTP/3 unit tests and the
