@@ -8,8 +8,8 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "src/gateway/utf8.h"
 #include "src/rpc/connect_json.h"
+#include "src/wire/utf8.h"
 
 namespace triplex::gateway {
 namespace {
@@ -45,7 +45,7 @@ std::string milliseconds_text(std::chrono::nanoseconds duration) {
 void append_string(std::string& out, std::string_view key, std::string_view value) {
   std::string storage;
   out.append(",\"").append(key).append("\":");
-  out.append(rpc::json_quote(as_valid_utf8(value, storage)));
+  out.append(rpc::json_quote(wire::as_valid_utf8(value, storage)));
 }
 
 void append_number(std::string& out, std::string_view key, std::string_view digits) {

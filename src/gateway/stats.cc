@@ -4,7 +4,7 @@
 #include <initializer_list>
 #include <utility>
 
-#include "src/gateway/utf8.h"
+#include "src/wire/utf8.h"
 
 namespace triplex::gateway {
 namespace {
@@ -133,12 +133,12 @@ void GatewayStats::record(const CallRecord& call) {
   // Label values must be UTF-8, and repaired before they become keys so two
   // different bad names cannot render as one duplicated series.
   std::string method_storage, listener_storage, cluster_storage;
-  std::string_view method = as_valid_utf8(call.method, method_storage);
-  std::string_view listener = as_valid_utf8(call.listener, listener_storage);
-  std::string_view cluster = as_valid_utf8(call.cluster, cluster_storage);
+  std::string_view method = wire::as_valid_utf8(call.method, method_storage);
+  std::string_view listener = wire::as_valid_utf8(call.listener, listener_storage);
+  std::string_view cluster = wire::as_valid_utf8(call.cluster, cluster_storage);
   std::string http_version_storage, protocol_storage;
-  std::string_view http_version = as_valid_utf8(call.http_version, http_version_storage);
-  std::string_view protocol = as_valid_utf8(call.protocol, protocol_storage);
+  std::string_view http_version = wire::as_valid_utf8(call.http_version, http_version_storage);
+  std::string_view protocol = wire::as_valid_utf8(call.protocol, protocol_storage);
 
   Code code = normalized(call.code);
   auto ns = static_cast<std::uint64_t>(std::max<std::int64_t>(call.duration.count(), 0));

@@ -2,12 +2,27 @@
 
 #include <cstdio>
 
+#include "src/wire/utf8.h"
+
 namespace triplex::wire {
 
 void append_json_quote(std::string& out, std::string_view text) {
   out.reserve(out.size() + text.size() + 2);
   out.push_back('"');
-  for (unsigned char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      // JSON is UTF-8: a peer's stray bytes (echoed into an error message)
+      // become U+FFFD, or no parser would read the whole body.
+      std::size_t n = utf8_sequence_length(text.substr(i));
+      if (n == 0) {
+        out += "\\ufffd";
+      } else {
+        out.append(text.substr(i, n));
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";

@@ -6,7 +6,8 @@
 
 namespace triplex::wire {
 
-// `text` as a JSON string, quotes included; control bytes as \u00XX.
+// `text` as a JSON string, quotes included; control bytes as \u00XX, bytes
+// that are no well-formed UTF-8 as \ufffd.
 std::string json_quote(std::string_view text);
 // The same, appended to `out`.
 void append_json_quote(std::string& out, std::string_view text);

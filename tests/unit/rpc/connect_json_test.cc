@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "src/rpc/connect_json_parse.h"
 #include "src/wire/status_details.h"
 
 namespace triplex::rpc {
@@ -37,6 +38,21 @@ TEST(ConnectJsonTest, EndStreamGroupsTrailersAndEncodesBinaryValues) {
 
 TEST(ConnectJsonTest, ControlCharactersAreEscaped) {
   EXPECT_EQ(json_quote(std::string("a\x01", 2)), "\"a\\u0001\"");
+}
+
+// A server may echo a client's bytes into a message ("unsupported compression:
+// ..."); bytes that are no UTF-8 must not make the error body unreadable.
+TEST(ConnectJsonTest, BytesThatAreNoUtf8BecomeReplacementCharacters) {
+  EXPECT_EQ(json_quote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
+  EXPECT_EQ(json_quote("a\xff"
+                       "b\xc3"),
+            "\"a\\ufffdb\\ufffd\"");
+  Status parsed;
+  ASSERT_TRUE(parse_connect_error(
+      connect_error_json(Status(Code::kUnimplemented, "unsupported compression: \xfe\xff")),
+      parsed));
+  EXPECT_EQ(parsed.code, Code::kUnimplemented);
+  EXPECT_EQ(parsed.message, "unsupported compression: \xef\xbf\xbd\xef\xbf\xbd");
 }
 
 }  // namespace

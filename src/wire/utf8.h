@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace triplex::gateway {
+namespace triplex::wire {
 
 // Length of the well-formed UTF-8 sequence at the start of `text` (RFC 3629:
 // no overlongs, no surrogates, nothing above U+10FFFF), or 0 if there is none.
@@ -65,4 +65,4 @@ inline std::string_view as_valid_utf8(std::string_view text, std::string& storag
   return storage;
 }
 
-}  // namespace triplex::gateway
+}  // namespace triplex::wire
