@@ -345,11 +345,15 @@ asio::awaitable<Status> Forwarder::forward(ProxyContext& context, std::string li
   record.duration = ServerContext::Clock::now() - started;
   record.start = started_wall;
   if (stats_) {
-    // A method nobody serves (no route, or the upstream does not know it) is
-    // counted under one label, as grpc-go counts unregistered methods: junk
-    // paths must not add series of their own. The access log keeps the path.
+    // A method nobody serves (no route, no schema or no upstream knows it:
+    // UNIMPLEMENTED before any response message) is counted under one label,
+    // as grpc-go counts unregistered methods, so junk paths add no series.
+    // UNIMPLEMENTED after a message (the HTTP/1.1 bridge meeting a stream)
+    // concerns a real method. The access log keeps the path either way.
     CallRecord counted = record;
-    if (status.code == Code::kUnimplemented) counted.method = GatewayStats::kOtherMethod;
+    if (status.code == Code::kUnimplemented && traffic.response_messages == 0) {
+      counted.method = GatewayStats::kOtherMethod;
+    }
     stats_->record(counted);
   }
   if (access_log_) access_log_->write(record);

@@ -6,8 +6,8 @@
 // that nobody holds the port; it fails with "Address already in use" as
 // grpc-go, nginx and net/http do. With port 0 it also picks the port.
 #include <asio/ip/tcp.hpp>
-#include <asio/ip/v6_only.hpp>
 #include <asio/ip/udp.hpp>
+#include <asio/ip/v6_only.hpp>
 #include <cstdint>
 #include <type_traits>
 
