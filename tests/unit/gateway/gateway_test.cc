@@ -2,8 +2,10 @@
 // HTTP/1.1 or h2c) -> upstream triplex servers over h2c. Deadlines, routes,
 // faults, balancing, health checks, the admin port and the drain.
 #include <gtest/gtest.h>
+
 #include <signal.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -425,20 +427,21 @@ TEST_F(GatewayTest, MetricsCountCallsPerMethodAndCode) {
   auto has = [&](const std::string& line) {
     return metrics.body.find(line + "\n") != std::string::npos;
   };
-  // The gateway counts a call once its own handler ends, which for a call
-  // past its deadline can be a moment after the caller gave up.
+  // The gateway counts a call once its own handler ends, which can be a
+  // moment after the caller saw its answer (for a call past its deadline,
+  // after the caller gave up): wait for every count below.
+  const std::vector<std::string> expected = {
+      R"(triplex_gateway_calls_total{method="/test.Gateway/Sleep",code="DEADLINE_EXCEEDED"} 3)",
+      R"(triplex_gateway_calls_total{method="/test.Gateway/Echo",code="OK"} 3)",
+      R"(triplex_gateway_request_bytes_total{method="/test.Gateway/Echo"} 9)",
+      R"(triplex_gateway_listener_calls_total{listener="test",http_version="2",protocol="grpc",code="OK"} 1)",
+      R"(triplex_gateway_listener_calls_total{listener="test",http_version="1.1",protocol="connect",code="OK"} 1)",
+  };
   EXPECT_TRUE(eventually([&] {
     metrics = http_get(gw->admin_port(), "/metrics");
-    return has(
-        R"(triplex_gateway_calls_total{method="/test.Gateway/Sleep",code="DEADLINE_EXCEEDED"} 3)");
+    return std::all_of(expected.begin(), expected.end(), has);
   })) << metrics.body;
-  EXPECT_TRUE(has(R"(triplex_gateway_calls_total{method="/test.Gateway/Echo",code="OK"} 3)"))
-      << metrics.body;
-  EXPECT_TRUE(has(R"(triplex_gateway_request_bytes_total{method="/test.Gateway/Echo"} 9)"));
-  EXPECT_TRUE(has(
-      R"(triplex_gateway_listener_calls_total{listener="test",http_version="2",protocol="grpc",code="OK"} 1)"));
-  EXPECT_TRUE(has(
-      R"(triplex_gateway_listener_calls_total{listener="test",http_version="1.1",protocol="connect",code="OK"} 1)"));
+  for (const auto& line : expected) EXPECT_TRUE(has(line)) << line << "\n" << metrics.body;
 }
 
 std::string grpc_frame(const std::string& payload) {
