@@ -184,6 +184,15 @@ class ConformanceCases:
             if f is None:
                 return
 
+    def assertDataArrives(self, c, stream):
+        """The next DATA frame on `stream`, with no reset or GOAWAY before it."""
+        while True:
+            f = c.read()
+            self.assertIsNotNone(f, c.seen)
+            self.assertNotIn(f.type, (h.RST_STREAM, h.GOAWAY), f)
+            if f.type == h.DATA and f.stream == stream:
+                return f
+
     def assertAlive(self, c):
         """The connection still answers a PING."""
         c.frame(h.PING, 0, 0, b'alive?!!')
@@ -200,25 +209,15 @@ class ConformanceCases:
         c = self.connect(initial_window_size=0)
         c.headers(1, end_stream=True)
         c.window_update(1, 1)
-        while True:
-            f = c.read()
-            self.assertIsNotNone(f, c.seen)
-            self.assertNotIn(f.type, (h.RST_STREAM, h.GOAWAY), f)
-            if f.type == h.DATA and f.stream == 1:
-                self.assertEqual(len(f.payload), 1, 'one byte of credit, one byte of body')
-                return
+        f = self.assertDataArrives(c, 1)
+        self.assertEqual(len(f.payload), 1, 'one byte of credit, one byte of body')
 
     def test_priority_on_a_half_closed_stream_is_accepted(self):
         c = self.connect(initial_window_size=0)
         c.headers(1, end_stream=True)
         c.frame(PRIORITY, 0, 1, struct.pack('>IB', 0, 255))
         c.window_update(1, 1)
-        while True:
-            f = c.read()
-            self.assertIsNotNone(f, c.seen)
-            self.assertNotIn(f.type, (h.RST_STREAM, h.GOAWAY), f)
-            if f.type == h.DATA and f.stream == 1:
-                return
+        self.assertDataArrives(c, 1)
 
     # Section 6.1: a pad length past the frame is a connection error.
 

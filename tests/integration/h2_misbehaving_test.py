@@ -178,19 +178,7 @@ class MisbehavingClientTest(h.ServerTestCase):
                 c.conn.send_headers(sid, fields)
                 c.conn.reset_stream(sid, h.CANCEL)
             chunks.append(c.conn.data_to_send())
-        c.sock.setblocking(False)
-        pending = b''.join(chunks)
-        start = time.monotonic()
-        while pending and not c.closed and time.monotonic() - start < 10:
-            _, writable, _ = select.select([], [c.sock], [], 0.05)
-            if writable:
-                try:
-                    pending = pending[c.sock.send(pending):]
-                except (BrokenPipeError, ConnectionResetError):
-                    break
-            c.pump(0)
-        c.sock.setblocking(True)
-        c.sock.settimeout(5)
+        self.flood(c, b''.join(chunks))
         self.assertTrue(c.wait_for(lambda: c.goaways, 5), 'no GOAWAY after the reset burst')
         self.assertEqual(len(c.goaways), 1, c.goaways)
         goaway = c.goaways[0]
